@@ -17,21 +17,9 @@
 
 /* Every statement that db/ runs, by its index in the table of db_pool.c. */
 enum db_stmt {
-	ST_BEGIN,
-	ST_BEGIN_RR_RO,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_PING,
-	ST_MIG_LOCK,
-	ST_MIG_TABLE,
-	ST_MIG_APPLIED,
-	ST_MIG_RECORD,
-	ST_AUDIT_LOCK,
-	ST_AUDIT_LAST,
-	ST_AUDIT_INSERT,
-	ST_AUDIT_PAGE,
-	ST_TOKEN_INSERT,
-	ST_TOKEN_LOOKUP,
+#define DB_STMT(e, name, sql, n) e,
+#include "stmts/all.def"
+#undef DB_STMT
 	ST__COUNT
 };
 

@@ -30,60 +30,13 @@ struct db_stmt_def {
 };
 
 /*
- * Every statement of db/. Only constants: user data always travels as
- * $n parameters of PQexecPrepared().
+ * Every statement of db/, gathered from stmts/NAME.def (one file per
+ * area, so that areas grow without touching each other).
  */
 static const struct db_stmt_def stmts[ST__COUNT] = {
-    [ST_BEGIN] = {"sc_begin", "BEGIN ISOLATION LEVEL READ COMMITTED", 0},
-    [ST_BEGIN_RR_RO] = {"sc_begin_rr_ro",
-	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0},
-    [ST_COMMIT] = {"sc_commit", "COMMIT", 0},
-    [ST_ROLLBACK] = {"sc_rollback", "ROLLBACK", 0},
-    [ST_PING] = {"sc_ping", "SELECT 1", 0},
-    [ST_MIG_LOCK] = {"sc_mig_lock",
-	"SELECT pg_advisory_xact_lock(" SC_DB_LOCK_MIGRATE ")", 0},
-    [ST_MIG_TABLE] = {"sc_mig_table",
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	"version integer PRIMARY KEY, "
-	"name text NOT NULL, "
-	"applied_at timestamptz NOT NULL DEFAULT now())",
-	0},
-    [ST_MIG_APPLIED] = {"sc_mig_applied",
-	"SELECT name FROM schema_migrations WHERE version = $1::integer", 1},
-    [ST_MIG_RECORD] = {"sc_mig_record",
-	"INSERT INTO schema_migrations (version, name, applied_at) "
-	"VALUES ($1::integer, $2, now())",
-	2},
-    [ST_AUDIT_LOCK] = {"sc_audit_lock",
-	"SELECT pg_advisory_xact_lock(" SC_DB_LOCK_AUDIT ")", 0},
-    [ST_AUDIT_LAST] = {"sc_audit_last",
-	"SELECT id, encode(hash, 'hex') FROM audit_log "
-	"ORDER BY id DESC LIMIT 1",
-	0},
-    [ST_AUDIT_INSERT] = {"sc_audit_insert",
-	"INSERT INTO audit_log "
-	"(id, at, actor, role, action, object, details, prev_hash, hash) "
-	"VALUES ($1::bigint, $2::timestamptz, $3, $4, $5, $6, $7, "
-	"$8::bytea, $9::bytea)",
-	9},
-    /* Keyset pages: memory stays bounded however long the log is. */
-    [ST_AUDIT_PAGE] = {"sc_audit_page",
-	"SELECT id, "
-	"to_char(at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-	"actor, role, action, object, details, "
-	"encode(prev_hash, 'hex'), encode(hash, 'hex') "
-	"FROM audit_log WHERE id > $1::bigint ORDER BY id LIMIT 500",
-	1},
-    [ST_TOKEN_INSERT] = {"sc_token_insert",
-	"INSERT INTO api_tokens (name, role, key_alias, token_hash) "
-	"VALUES ($1, $2, $3, $4::bytea) RETURNING id",
-	4},
-    [ST_TOKEN_LOOKUP] = {"sc_token_lookup",
-	"SELECT id, name, role, coalesce(key_alias, ''), "
-	"encode(token_hash, 'hex') FROM api_tokens "
-	"WHERE token_hash = $1::bytea AND revoked_at IS NULL",
-	1},
+#define DB_STMT(e, name, sql, n) [e] = {name, sql, n},
+#include "stmts/all.def"
+#undef DB_STMT
 };
 
 void
