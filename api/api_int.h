@@ -89,6 +89,15 @@ struct sc_api {
 	struct api_metrics metrics;
 };
 
+#define ANY_ROLE (ROLE_CA_ADMIN | ROLE_RA_OFFICER | ROLE_AUDITOR | ROLE_SIGNER)
+
+/* Every handler, declared from the route files. */
+#define API_ROUTE(m, p, r, b, h, sum, rt, rs, ot, os, met)                   \
+	int h(struct sc_api *api, struct api_req *req, struct api_resp *out,  \
+	    struct sc_err *err);
+#include "routes/all.def"
+#undef API_ROUTE
+
 /* api_routes.c */
 extern const struct api_route api_routes[];
 extern const size_t api_nroutes;

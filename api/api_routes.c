@@ -15,7 +15,7 @@
 /* ------------------------------------------------------------------ */
 /* Handlers                                                            */
 
-static int
+int
 h_healthz(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
 {
@@ -26,7 +26,7 @@ h_healthz(struct sc_api *api, struct api_req *r, struct api_resp *out,
 }
 
 /* 200 only when both PostgreSQL and the HSM answer now. */
-static int
+int
 h_readyz(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
 {
@@ -52,7 +52,7 @@ h_readyz(struct sc_api *api, struct api_req *r, struct api_resp *out,
 	    err);
 }
 
-static int
+int
 h_metrics(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
 {
@@ -62,7 +62,7 @@ h_metrics(struct sc_api *api, struct api_req *r, struct api_resp *out,
 	return api_metrics_render(api, &out->body, err);
 }
 
-static int
+int
 h_openapi(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
 {
@@ -79,7 +79,7 @@ h_openapi(struct sc_api *api, struct api_req *r, struct api_resp *out,
 	return rc;
 }
 
-static int
+int
 h_whoami(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
 {
@@ -90,7 +90,7 @@ h_whoami(struct sc_api *api, struct api_req *r, struct api_resp *out,
 	    err);
 }
 
-static int
+int
 h_keys_create(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
 {
@@ -121,7 +121,7 @@ out:
 	return rc;
 }
 
-static int
+int
 h_audit_verify(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
 {
@@ -143,39 +143,13 @@ h_audit_verify(struct sc_api *api, struct api_req *r, struct api_resp *out,
 }
 
 /* ------------------------------------------------------------------ */
-/* The table                                                           */
-
-#define ANY_ROLE (ROLE_CA_ADMIN | ROLE_RA_OFFICER | ROLE_AUDITOR | ROLE_SIGNER)
+/* The table, gathered from routes/AREA.def (api_int.h)                */
 
 const struct api_route api_routes[] = {
-	{"GET", "/healthz", ROLE_NONE, 0, h_healthz,
-	    "Liveness: 200 while the process runs", NULL, NULL,
-	    "application/json", 200, "healthz"},
-	{"GET", "/readyz", ROLE_NONE, 0, h_readyz,
-	    "Readiness: 200 when PostgreSQL and the HSM answer, else 503",
-	    NULL, NULL, "application/json", 200, "readyz"},
-	{"GET", "/metrics", ROLE_NONE, 0, h_metrics,
-	    "Prometheus metrics", NULL, NULL, "text/plain", 200, "metrics"},
-	{"GET", "/api/v1/openapi.json", ROLE_NONE, 0, h_openapi,
-	    "This OpenAPI 3 document", NULL, NULL, "application/json", 200,
-	    "openapi"},
-	{"GET", "/api/v1/whoami", ANY_ROLE, 0, h_whoami,
-	    "The caller's token name, role and bound key", NULL, NULL,
-	    "application/json", 200, "whoami"},
-	{"POST", "/api/v1/keys", ROLE_CA_ADMIN | ROLE_RA_OFFICER, 4096,
-	    h_keys_create,
-	    "Generate a key pair in the HSM (private part non-extractable)",
-	    "application/json",
-	    "{\"type\":\"object\",\"required\":[\"alias\",\"type\"],"
-	    "\"properties\":{\"alias\":{\"type\":\"string\",\"pattern\":"
-	    "\"^[A-Za-z0-9._-]{1,64}$\"},\"type\":{\"type\":\"string\","
-	    "\"enum\":[\"ec-p256\",\"ec-p384\",\"rsa-2048\",\"rsa-3072\","
-	    "\"rsa-4096\"]}}}",
-	    "application/json", 201, "keys_create"},
-	{"GET", "/api/v1/audit/verify", ROLE_AUDITOR | ROLE_CA_ADMIN, 0,
-	    h_audit_verify,
-	    "Walk the audit log's hash chain; names the first broken row",
-	    NULL, NULL, "application/json", 200, "audit_verify"},
+#define API_ROUTE(m, p, r, b, h, sum, rt, rs, ot, os, met)                   \
+	{m, p, r, b, h, sum, rt, rs, ot, os, met},
+#include "routes/all.def"
+#undef API_ROUTE
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 

@@ -21,7 +21,13 @@ struct cli {
 struct cli_cmd {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *help; /* lines for `sceau --help` */
 };
+
+/* Every command function, declared from the command files. */
+#define CLI_CMD(name, fn, help) int fn(struct cli *cli, int argc, char **argv);
+#include "cmds/all.def"
+#undef CLI_CMD
 
 /** "fr" or "en" (SCEAU_LANG, then LANGUAGE). */
 const char *cli_lang(void);

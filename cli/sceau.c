@@ -16,21 +16,26 @@
 
 #include "cli_int.h"
 
-static const char top_usage[] =
-    "usage: sceau [--config FILE] COMMAND [ARGS]\n"
-    "\n"
-    "Commandes / commands:\n"
-    "  db migrate                         applique les migrations en attente\n"
-    "  token create --role ROLE --name NAME [--key ALIAS]\n"
-    "                                     crée un jeton d'accès (affiché une fois)\n"
-    "  key generate --alias ALIAS --type TYPE\n"
-    "                                     génère une paire de clés dans le HSM\n"
-    "  key check --alias ALIAS [--out DIR]\n"
-    "                                     vérifie que la clé signe dans le HSM\n"
-    "  audit verify                       vérifie la chaîne du journal d'audit\n"
-    "\n"
-    "La configuration est FILE, sinon $SCEAU_CONFIG, sinon var/sceau.conf.\n"
-    "`sceau COMMAND --help` décrit chaque commande. SCEAU_LANG=en: English.\n";
+/* Every command, gathered from cmds/AREA.def (cli_int.h). */
+static const struct cli_cmd commands[] = {
+#define CLI_CMD(name, fn, help) {name, fn, help},
+#include "cmds/all.def"
+#undef CLI_CMD
+};
+
+static void
+top_usage(FILE *fp)
+{
+	fputs("usage: sceau [--config FILE] COMMAND [ARGS]\n\n"
+	      "Commandes / commands:\n",
+	    fp);
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		fputs(commands[k].help, fp);
+	fputs("\nLa configuration est FILE, sinon $SCEAU_CONFIG, sinon "
+	      "var/sceau.conf.\n`sceau COMMAND --help` décrit chaque "
+	      "commande. SCEAU_LANG=en: English.\n",
+	    fp);
+}
 
 const char *
 cli_lang(void)
@@ -126,7 +131,7 @@ static const char db_usage[] =
     "  Applique les migrations de database.migrations qui manquent.\n"
     "  Applies the pending migrations.\n";
 
-static int
+int
 cmd_db(struct cli *cli, int argc, char **argv)
 {
 	struct sc_err err;
@@ -152,7 +157,7 @@ static const char token_usage[] =
     "  Le jeton est affiché une seule fois ; seul son empreinte SHA-256\n"
     "  est conservée. The token is printed once; only its hash is kept.\n";
 
-static int
+int
 cmd_token(struct cli *cli, int argc, char **argv)
 {
 	static const char *const names[] = {"--role", "--name", "--key", NULL};
@@ -212,7 +217,7 @@ write_file(const char *dir, const char *name, const uint8_t *p, size_t n,
 	return 0;
 }
 
-static int
+int
 cmd_key(struct cli *cli, int argc, char **argv)
 {
 	static const char *const gen_names[] = {"--alias", "--type", NULL};
@@ -274,7 +279,7 @@ static const char audit_usage[] =
     "  première ligne rompue. Walks the audit hash chain and names the\n"
     "  first broken row. Exit 0 when intact, 1 when broken.\n";
 
-static int
+int
 cmd_audit(struct cli *cli, int argc, char **argv)
 {
 	struct sc_audit_report rep;
@@ -313,13 +318,6 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-static const struct cli_cmd commands[] = {
-	{"db", cmd_db},
-	{"token", cmd_token},
-	{"key", cmd_key},
-	{"audit", cmd_audit},
-};
-
 int
 main(int argc, char **argv)
 {
@@ -335,7 +333,7 @@ main(int argc, char **argv)
 	}
 	if (i >= argc || strcmp(argv[i], "--help") == 0 ||
 	    strcmp(argv[i], "-h") == 0) {
-		fputs(top_usage, i >= argc ? stderr : stdout);
+		top_usage(i >= argc ? stderr : stdout);
 		return i >= argc ? 64 : 0;
 	}
 	if (path == NULL || path[0] == '\0')
@@ -358,6 +356,6 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "sceau: commande inconnue / unknown command: %s\n\n",
 	    argv[i]);
-	fputs(top_usage, stderr);
+	top_usage(stderr);
 	return 64;
 }
