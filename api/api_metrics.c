@@ -71,7 +71,7 @@ api_metrics_render(struct sc_api *api, struct sc_buf *b, struct sc_err *err)
 		for (size_t si = 0; si < NSTATUS; si++) {
 			unsigned long long v =
 			    atomic_load(&m->requests[ri * NSTATUS + si]);
-			char st[8];
+			char st[16];
 
 			if (v == 0)
 				continue;
