@@ -54,6 +54,13 @@ static const struct key keys[] = {
 	{"log", "level", K_LEVEL, offsetof(struct sc_config, log_level), 0, 0,
 	    0},
 	STR("log", "file", log_file),
+	STR("tsa", "policy_oid", tsa_policy_oid),
+	UINT("tsa", "accuracy_ms", tsa_accuracy_ms, 1, 60000),
+	UINT("tsa", "clock_check", tsa_clock_check, 0, 1),
+	STR("tsa", "clock_source", tsa_clock_source),
+	STR("ca", "profiles", ca_profiles),
+	STR("ca", "policy_arc", ca_policy_arc),
+	STR("ca", "organization_identifier", ca_org_id),
 };
 
 void
@@ -76,6 +83,16 @@ sc_config_defaults(struct sc_config *cfg)
 	snprintf(cfg->hsm_pin_file, sizeof(cfg->hsm_pin_file), "var/hsm.pin");
 	cfg->hsm_sessions = 8;
 	cfg->log_level = SC_LOG_INFO;
+	snprintf(cfg->tsa_policy_oid, sizeof(cfg->tsa_policy_oid),
+	    "2.16.466.1.1.3.1");
+	cfg->tsa_accuracy_ms = 1000;
+	cfg->tsa_clock_check = 1;
+	snprintf(cfg->tsa_clock_source, sizeof(cfg->tsa_clock_source),
+	    "adjtimex");
+	/* Mali's country arc: to be confirmed with the national
+	 * registration authority (policies/README.md). */
+	snprintf(cfg->ca_policy_arc, sizeof(cfg->ca_policy_arc),
+	    "2.16.466.1.1");
 }
 
 static char *

@@ -132,5 +132,26 @@ sessions = 8
 # err, warning, notice, info or debug. One line per event, UTC.
 level = info
 file = $dir/log/sceaud.log
+
+[tsa]
+# TSA policy OID of the time-stamp tokens (policies/tsa-policy.md).
+policy_oid = 2.16.466.1.1.3.1
+# Declared accuracy of genTime, in milliseconds (EN 319 421: at most 1 s).
+accuracy_ms = 1000
+# 1: refuse to time-stamp while the clock is not synchronised (production).
+# 0 here: a development machine or a test runner need not run NTP.
+clock_check = 0
+# adjtimex (the kernel's NTP status) or file:PATH ("synced"/"unsynced").
+clock_source = adjtimex
+
+[ca]
+# Folder of the certificate profiles (policies/profiles/README.md).
+profiles = $root/policies/profiles
+# OID arc of the certificate policies: Mali's country arc 2.16.466,
+# to be confirmed with the national registration authority.
+policy_arc = 2.16.466.1.1
+# The service's organizationIdentifier (ETSI EN 319 412-1), e.g.
+# NTRML-...; empty: only \`sceau init --demo\` can create a hierarchy.
+organization_identifier =
 CONF
 }

@@ -226,6 +226,17 @@ struct sc_config {
 	/* [log] */
 	enum sc_log_level log_level;
 	char log_file[SC_CONFIG_PATH_MAX]; /* empty: stderr */
+	/* [tsa] (RFC 3161, ETSI EN 319 421; policies/tsa-policy.md) */
+	char tsa_policy_oid[64];	/* TSA policy OID of the tokens */
+	unsigned tsa_accuracy_ms;	/* declared accuracy, 1..60000, 1000 */
+	unsigned tsa_clock_check;	/* 1: refuse while unsynchronised */
+	char tsa_clock_source[SC_CONFIG_PATH_MAX]; /* adjtimex | file:PATH */
+	/* [ca] (policies/profiles, docs/ca.md) */
+	char ca_profiles[SC_CONFIG_PATH_MAX]; /* folder of NAME.conf; empty:
+						 policies/profiles beside
+						 database.migrations */
+	char ca_policy_arc[64];	/* OID arc of the policies, 2.16.466.1.1 */
+	char ca_org_id[64];	/* the service's organizationIdentifier */
 };
 
 /** The defaults (embedded layout under var/). */
