@@ -2,9 +2,12 @@
  * fuzz_verify: libFuzzer harness for the validator's entry point. The
  * first byte picks the path so that the corpus reaches every parser:
  * PDF (qpdf + ByteRange checks), CMS/CAdES and RFC 3161 tokens, XML.
- * The rest of the input is the document. Build with -DSCEAU_FUZZ=ON;
- * link: sceau_verify sceau_core OpenSSL::Crypto PkgConfig::JANSSON
- * PkgConfig::QPDF (and libxml2/xmlsec once XAdES lands).
+ * The rest of the input is the document. Seed it with real documents
+ * prefixed by a 0x00 byte (e.g. corpus/dss files). Bit 2 of the first
+ * byte also passes the input as detached data.
+ * Build with -DSCEAU_FUZZ=ON; link: sceau_verify (which brings
+ * sceau_core, OpenSSL::Crypto, PkgConfig::JANSSON, PkgConfig::QPDF,
+ * PkgConfig::XMLSEC and Threads::Threads).
  */
 #include <stddef.h>
 #include <stdint.h>
