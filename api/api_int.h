@@ -14,6 +14,7 @@
 #include "sceau/core.h"
 
 #define API_MAX_PARAMS 2
+#define API_BODY_DOCUMENT ((size_t)-1)
 #define API_AUTH_HEADER_MAX 512
 
 /* Roles of CONTRACT.md, as bits. */
@@ -52,13 +53,19 @@ struct api_resp {
 	struct sc_buf body;
 	char location[256]; /* Location header, if any */
 	const char *cache_control;
+	/* More headers (RFC 5019 §6.2 caching); unused while name is NULL. */
+	struct {
+		const char *name;
+		char value[80];
+	} extra[4];
 };
 
 struct api_route {
 	const char *method;
 	const char *path; /* OpenAPI template, "/api/v1/keys/{alias}" */
 	unsigned roles;	  /* ROLE_* bits allowed; 0: public */
-	size_t body_max;  /* 0: the configured max_body */
+	size_t body_max;  /* 0: server.max_body; API_BODY_DOCUMENT:
+			     server.max_document */
 	int (*handler)(struct sc_api *api, struct api_req *r,
 	    struct api_resp *out, struct sc_err *err);
 	/* for the OpenAPI document */
@@ -87,6 +94,7 @@ struct sc_api {
 	struct sc_hsm *hsm;
 	struct MHD_Daemon *daemon;
 	struct api_metrics metrics;
+	void *pki; /* api_pki.c: OCSP responder and CRL worker */
 };
 
 #define ANY_ROLE (ROLE_CA_ADMIN | ROLE_RA_OFFICER | ROLE_AUDITOR | ROLE_SIGNER)
@@ -136,6 +144,17 @@ unsigned api_role_bit(const char *role);
  * @return a pointer into @h and its length, or NULL if malformed.
  */
 const char *api_bearer_parse(const char *h, size_t *len);
+
+/* api_pki.c: per-process state, started before and stopped after MHD. */
+int api_pki_start(struct sc_api *api, struct sc_err *err);
+void api_pki_stop(struct sc_api *api);
+
+/* api_tsa.c (when the TSA module is built): readiness, metrics, stop. */
+#if SCEAU_HAVE_TSA
+void api_tsa_readyz(struct sc_api *api, json_t *obj);
+int api_tsa_metrics(struct sc_api *api, struct sc_buf *b, struct sc_err *err);
+void api_tsa_stop(struct sc_api *api);
+#endif
 
 /* api_metrics.c */
 int api_metrics_init(struct api_metrics *m);

@@ -46,10 +46,16 @@ h_readyz(struct sc_api *api, struct api_req *r, struct api_resp *out,
 		return sc_err_set(err, SC_E_UNAVAILABLE,
 		    "not ready: database %s, HSM %s", db_ok ? "ok" : "down",
 		    hsm_ok ? "ok" : "down");
-	return api_reply_json(out, 200,
-	    json_pack("{s:s, s:s, s:s}", "status", "ready", "database", "ok",
-		"hsm", "ok"),
-	    err);
+	{
+		json_t *j = json_pack("{s:s, s:s, s:s}", "status", "ready",
+		    "database", "ok", "hsm", "ok");
+
+#if SCEAU_HAVE_TSA
+		if (j != NULL)
+			api_tsa_readyz(api, j);
+#endif
+		return api_reply_json(out, 200, j, err);
+	}
 }
 
 int
@@ -164,7 +170,22 @@ path_match(const char *tmpl, const char *url, struct api_req *r)
 
 	while (*tmpl != '\0' && *url != '\0') {
 		if (*tmpl == '{') {
-			size_t n = strcspn(url, "/");
+			const char *close = strchr(tmpl, '}');
+			size_t n;
+
+			/*
+			 * "{name*}" ending the template takes the rest of the
+			 * URL, '/' included (RFC 5019 GET /ocsp/{base64}:
+			 * libmicrohttpd has already decoded %2F); the handler
+			 * reads it from r->url.
+			 */
+			if (close != NULL && close > tmpl + 1 && close[-1] == '*' &&
+			    close[1] == '\0') {
+				if (np < API_MAX_PARAMS)
+					r->params[np][0] = '\0';
+				return 1;
+			}
+			n = strcspn(url, "/");
 
 			if (n == 0 || n >= sizeof(r->params[0]) ||
 			    np >= API_MAX_PARAMS)
@@ -279,14 +300,26 @@ sc_api_openapi_json(const char *public_url)
 		"string"));
 	for (size_t i = 0; i < api_nroutes; i++) {
 		const struct api_route *rt = &api_routes[i];
-		json_t *item = json_object_get(paths, rt->path);
+		char path[160];
+		json_t *item;
+
+		/* OpenAPI has no wildcard parameter: "{request*}" is shown
+		 * as "{request}". */
+		snprintf(path, sizeof(path), "%s", rt->path);
+		{
+			char *star = strstr(path, "*}");
+
+			if (star != NULL)
+				memmove(star, star + 1, strlen(star + 1) + 1);
+		}
+		item = json_object_get(paths, path);
 		json_t *op, *resp;
 		char lower[8], status[8];
 		size_t k;
 
 		if (item == NULL) {
 			item = json_object();
-			json_object_set_new(paths, rt->path, item);
+			json_object_set_new(paths, path, item);
 		}
 		for (k = 0; rt->method[k] != '\0' && k < sizeof(lower) - 1;
 		     k++)

@@ -38,7 +38,7 @@ pick_lang(struct api_req *r)
 static enum MHD_Result
 send_buf(struct api_req *r, unsigned status, const char *ctype,
     const void *p, size_t len, const char *extra_name, const char *extra_val,
-    const char *cache)
+    const char *cache, const struct api_resp *x)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -54,6 +54,9 @@ send_buf(struct api_req *r, unsigned status, const char *ctype,
 	    cache != NULL ? cache : "no-store");
 	if (extra_name != NULL && extra_val != NULL && extra_val[0] != '\0')
 		MHD_add_response_header(resp, extra_name, extra_val);
+	for (size_t i = 0; x != NULL && i < 4 && x->extra[i].name != NULL; i++)
+		MHD_add_response_header(resp, x->extra[i].name,
+		    x->extra[i].value);
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -88,7 +91,7 @@ send_problem(struct sc_api *api, struct api_req *r, const struct sc_err *err)
 		sc_log_err(r->id, err);
 	ret = send_buf(r, status, "application/problem+json",
 	    txt != NULL ? txt : "{}", txt != NULL ? strlen(txt) : 2, extra_name,
-	    status == 401 ? "Bearer realm=\"sceau\"" : allow, NULL);
+	    status == 401 ? "Bearer realm=\"sceau\"" : allow, NULL, NULL);
 	free(txt);
 	return ret;
 }
@@ -105,6 +108,8 @@ req_free(struct api_req *r)
 static size_t
 route_limit(struct sc_api *api, const struct api_route *route)
 {
+	if (route != NULL && route->body_max == API_BODY_DOCUMENT)
+		return (size_t)api->cfg->max_document;
 	if (route != NULL && route->body_max != 0)
 		return route->body_max;
 	return (size_t)api->cfg->max_body;
@@ -130,7 +135,7 @@ dispatch(struct sc_api *api, struct api_req *r)
 	ret = send_buf(r, out.status, out.content_type,
 	    out.body.p != NULL ? out.body.p : (const uint8_t *)"",
 	    out.body.len, out.location[0] != '\0' ? MHD_HTTP_HEADER_LOCATION : NULL,
-	    out.location, out.cache_control);
+	    out.location, out.cache_control, &out);
 	api_metrics_record(&api->metrics, r->route, out.status,
 	    elapsed_us(&r->start));
 	sc_log(SC_LOG_INFO, "%s %s %s %u %s", r->id, r->method, r->url,
@@ -310,6 +315,11 @@ sc_api_start(const struct sc_config *cfg, struct sc_db *db,
 		sc_err_set(err, SC_E_NOMEM, "out of memory");
 		return NULL;
 	}
+	if (api_pki_start(api, err) != 0) {
+		api_metrics_free(&api->metrics);
+		free(api);
+		return NULL;
+	}
 	api->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 		MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
 	    (uint16_t)cfg->port, NULL, NULL, &on_request, api,
@@ -321,6 +331,7 @@ sc_api_start(const struct sc_config *cfg, struct sc_db *db,
 	    MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_log, NULL,
 	    MHD_OPTION_END);
 	if (api->daemon == NULL) {
+		api_pki_stop(api);
 		api_metrics_free(&api->metrics);
 		free(api);
 		sc_err_set(err, SC_E_IO, "cannot listen on %s:%u", cfg->listen,
@@ -345,6 +356,10 @@ sc_api_stop(struct sc_api *api)
 	if (api == NULL)
 		return;
 	MHD_stop_daemon(api->daemon);
+#if SCEAU_HAVE_TSA
+	api_tsa_stop(api);
+#endif
+	api_pki_stop(api);
 	api_metrics_free(&api->metrics);
 	free(api);
 }
