@@ -129,5 +129,8 @@ api_metrics_render(struct sc_api *api, struct sc_buf *b, struct sc_err *err)
 	    "# TYPE sceau_hsm_sign_total counter\nsceau_hsm_sign_total %llu\n",
 	    ds.size, ds.busy, ds.waits, hs.sessions_max, hs.sessions_busy,
 	    hs.sign_ops);
+#if SCEAU_HAVE_TSA
+	rc |= api_tsa_metrics(api, b, err);
+#endif
 	return rc != 0 ? -1 : 0;
 }
