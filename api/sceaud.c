@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sceau/api.h"
+#include "sceau/ca.h"
 #include "sceau/db.h"
 #include "sceau/hsm.h"
 
@@ -82,6 +83,15 @@ main(int argc, char **argv)
 	hsm = sc_hsm_open(&cfg, &err);
 	if (hsm == NULL)
 		goto out;
+	{
+		/* Profiles are data read at start: a bad one stops sceaud
+		 * here rather than failing a request later. */
+		struct sc_ca_env env;
+
+		if (sc_ca_env_init(&env, &cfg, db, hsm, &err) != 0 ||
+		    sc_ca_profiles_check(&env, &err) != 0)
+			goto out;
+	}
 	api = sc_api_start(&cfg, db, hsm, &err);
 	if (api == NULL)
 		goto out;

@@ -12,6 +12,7 @@ struct sc_hsm;
 /* One run of the CLI: configuration and lazily opened resources. */
 struct cli {
 	struct sc_config cfg;
+	int have_config; /* cfg was read from a file (else defaults) */
 	struct sc_db *db;
 	struct sc_hsm *hsm;
 	struct sc_actor actor;

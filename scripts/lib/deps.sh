@@ -8,7 +8,8 @@ libpq-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libqpdf-dev
 libmicrohttpd-dev libjansson-dev zlib1g-dev check libsubunit-dev
 libqrencode-dev"
 SC_PKGS_RUN="postgresql-15 postgresql-client-15 softhsm2 opensc curl"
-SC_PKGS_TEST="poppler-utils xmlsec1 qpdf"
+SC_PKGS_TEST="poppler-utils xmlsec1 qpdf libnss3-tools ghostscript chromium
+fonts-dejavu-core"
 
 # sc_deps_install KIND...: KIND among build run test.
 sc_deps_install() {
@@ -51,4 +52,23 @@ sc_build() {
 	cmake --build "$dir" -j "$(nproc)" >"$dir.build.log" 2>&1 ||
 		{ tail -40 "$dir.build.log" >&2; return 1; }
 	rm -f "$dir.build.log"
+}
+
+# sc_npm_install DIR...: the Node packages of the interop tests (xadesjs,
+# pdf-lib, playwright-core without a browser download), from their lock
+# files. Node.js itself comes from Debian when the machine has none.
+sc_npm_install() {
+	local d
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		[ "$(id -u)" = 0 ] || { echo "sceau: node and npm are needed" >&2; return 1; }
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || return 1
+	fi
+	for d in "$@"; do
+		[ -f "$d/package.json" ] || continue
+		if [ -f "$d/package-lock.json" ]; then
+			(cd "$d" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null) || return 1
+		else
+			(cd "$d" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error >/dev/null) || return 1
+		fi
+	done
 }

@@ -95,4 +95,10 @@ ok 'grep -q "^sceau_db_pool_size 8" "$T/body" && grep -q "^sceau_hsm_sessions_ma
 ok 'grep -qE "^sceau_hsm_sign_total [0-9]+" "$T/body"' "metrics HSM sign counter"
 ok '! grep -q "$ADMIN" "$T/sceaud.log"' "tokens never logged"
 
+http GET /pki/cps
+ok '[ "$STATUS" = 200 ] && grep -q "Politique de certification" "$T/body"' "the CPS that certificates point to is served"
+http GET /pki/pds/en
+ok '[ "$STATUS" = 200 ] && grep -q "Disclosure Statement" "$T/body"' "the English PDS is served"
+http GET /pki/pds/xx
+ok '[ "$STATUS" = 404 ] && [ "$(jfield code)" = not_found ]' "unknown PDS language: 404"
 e2e_done
