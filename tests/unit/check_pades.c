@@ -660,8 +660,10 @@ START_TEST(test_rsa_pkcs1_pss)
 	opts_init(&o, SC_PADES_B_B);
 	sign_file("classic.pdf", "rsa.pdf", &s, &o);
 	expect_valid("rsa.pdf", 1);
+	/* PSS on its own file: the same certificate twice in one file makes
+	 * NSS 3.87 report "Unknown issue with Certificate" now and then. */
 	s.pss = 1;
-	sign_file("rsa.pdf", "rsa-pss.pdf", &s, &o);
+	sign_file("classic.pdf", "rsa-pss.pdf", &s, &o);
 	expect_valid("rsa-pss.pdf", 1);
 	X509_free(rsa);
 }
