@@ -138,29 +138,72 @@ validate(struct sc_api *api, struct upload *u, const char *lang,
 	return rc;
 }
 
+/*
+ * Does the client ask for the ETSI TS 119 102-2 XML report? Yes when
+ * Accept names application/xml (or text/xml) before any JSON type and
+ * without q=0 (RFC 9110 §12.5.1, simplified: order, not q-values,
+ * breaks ties); JSON otherwise.
+ */
+static int
+wants_xml(const struct api_req *r)
+{
+	const char *a = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_ACCEPT);
+
+	while (a != NULL && *a != '\0') {
+		size_t n = strcspn(a, ",");
+		size_t t = strcspn(a, ",;");
+		const char *q;
+
+		while (t > 0 && (a[t - 1] == ' ' || a[t - 1] == '\t'))
+			t--;
+		q = memchr(a, ';', n);
+		/* "q=0" (also "q=0.0") refuses the type. */
+		if (q != NULL) {
+			const char *qq = strstr(q, "q=0");
+
+			if (qq != NULL && qq < a + n &&
+			    strspn(qq + 3, ".0") == (size_t)(a + n - qq - 3)) {
+				a += n;
+				a += strspn(a, ", \t");
+				continue;
+			}
+		}
+		if ((t == 15 && strncasecmp(a, "application/xml", 15) == 0) ||
+		    (t == 8 && strncasecmp(a, "text/xml", 8) == 0))
+			return 1;
+		if (t == 16 && strncasecmp(a, "application/json", 16) == 0)
+			return 0;
+		a += n;
+		a += strspn(a, ", \t");
+	}
+	return 0;
+}
+
 int
 h_verify(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
 {
 	struct sc_ver_report *rep = NULL;
 	struct upload u;
-	char *json = NULL;
-	int rc = -1;
+	char *text = NULL;
+	int rc = -1, xml;
 
 	if (read_upload(r, &u, err) != 0)
 		goto out;
 	if (validate(api, &u, r->lang, &rep, err) != 0)
 		goto out;
-	json = sc_ver_report_json(rep);
-	if (json == NULL) {
+	xml = wants_xml(r);
+	text = xml ? sc_ver_report_etsi_xml(rep) : sc_ver_report_json(rep);
+	if (text == NULL) {
 		sc_err_set(err, SC_E_NOMEM, "out of memory");
 		goto out;
 	}
 	out->status = 200;
-	out->content_type = "application/json";
-	rc = sc_buf_append_str(&out->body, json, err);
+	out->content_type = xml ? "application/xml" : "application/json";
+	rc = sc_buf_append_str(&out->body, text, err);
 out:
-	free(json);
+	free(text);
 	sc_ver_report_free(rep);
 	upload_free(&u);
 	return rc;

@@ -27,32 +27,6 @@ static const char verify_usage[] =
     "  (TOTAL-FAILED), 2 undetermined (INDETERMINATE), 65 not a signed\n"
     "  document.\n";
 
-/* A short text report until verify/ renders the citizen's text itself. */
-static void
-print_text(const struct sc_ver_report *rep, const char *lang)
-{
-	int en = strcmp(lang, "en") == 0;
-	size_t n = sc_ver_report_count(rep);
-
-	printf("%s %s — %s: %s\n", sc_ver_report_format(rep),
-	    en ? "document" : "document", en ? "verdict" : "verdict",
-	    sc_ver_indication_name(sc_ver_report_indication(rep)));
-	for (size_t i = 0; i < n; i++) {
-		struct sc_ver_sig_summary s;
-
-		if (sc_ver_report_sig(rep, i, &s) != 0)
-			continue;
-		printf("  %s (%s%s%s): %s%s%s, %s\n", s.id, s.format,
-		    s.level != NULL ? " " : "", s.level != NULL ? s.level : "",
-		    sc_ver_indication_name(s.indication),
-		    s.subindication != NULL ? " / " : "",
-		    s.subindication != NULL ? s.subindication : "",
-		    s.crypto_intact
-			? (en ? "signature intact" : "signature intacte")
-			: (en ? "SIGNATURE BROKEN" : "SIGNATURE ROMPUE"));
-	}
-}
-
 int
 cmd_verify(struct cli *cli, int argc, char **argv)
 {
@@ -63,7 +37,7 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	struct sc_buf doc, data, trust;
 	struct sc_ver_opts o;
 	const char *file = NULL, *fmt, *lang;
-	char *roots = NULL, *json;
+	char *roots = NULL, *text;
 	struct sc_err err;
 	int offline = 0, rc = 1;
 	char **rest;
@@ -129,23 +103,22 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if (strcmp(fmt, "json") == 0) {
-		json = sc_ver_report_json(rep);
-		if (json == NULL) {
-			rc = 1;
-			goto out;
-		}
-		puts(json);
-		free(json);
-	} else if (strcmp(fmt, "etsi") == 0) {
-		fprintf(stderr, "sceau: le rapport ETSI TS 119 102-2 n'est pas "
-				"encore disponible / the ETSI report is not "
-				"available yet\n");
+	/* json, the ETSI TS 119 102-2 XML report, or the citizen's text */
+	if (strcmp(fmt, "json") == 0)
+		text = sc_ver_report_json(rep);
+	else if (strcmp(fmt, "etsi") == 0)
+		text = sc_ver_report_etsi_xml(rep);
+	else
+		text = sc_ver_report_text(rep, lang);
+	if (text == NULL) {
+		fputs("sceau: mémoire insuffisante / out of memory\n", stderr);
 		rc = 1;
 		goto out;
-	} else {
-		print_text(rep, lang);
 	}
+	fputs(text, stdout);
+	if (text[0] != '\0' && text[strlen(text) - 1] != '\n')
+		fputc('\n', stdout);
+	free(text);
 	rc = sc_ver_report_exit(rep);
 out:
 	sc_ver_report_free(rep);

@@ -142,6 +142,15 @@ char *ver_name(const X509_NAME *n);
 /** Formats an ASN1_TIME as RFC 3339 into @out (32 bytes); "" if bad. */
 void ver_asn1_time(const ASN1_TIME *t, char out[32]);
 
+/* verify_etsi.c */
+/**
+ * A copy of @s that is valid UTF-8 (RFC 3629; bad bytes become U+FFFD)
+ * and holds no control character: none at all for a terminal, or those
+ * XML 1.0 §2.2 forbids when @xml is 1.
+ * @return malloc'd text (free with free()), or NULL when out of memory.
+ */
+char *ver_text_clean(const char *s, int xml);
+
 /* verify_cms.c */
 /**
  * Checks one SignerInfo of @cms over the content in @seg (NULL: the

@@ -46,6 +46,20 @@ if [ -d "$CORPUS/dss/pades" ]; then
 	"$E2E_BIN/sceau" verify --offline "$good" >/dev/null
 	rc=$?
 	ok '[ $rc -eq 2 ]' "sceau verify untrusted intact: exit 2 (INDETERMINATE)"
+	"$E2E_BIN/sceau" verify --offline --format etsi "$bad" >"$T/etsi.xml"
+	rc=$?
+	ok '[ $rc -eq 1 ] && xmllint --noout "$T/etsi.xml"' "sceau verify --format etsi: well-formed XML, exit 1"
+	ok 'grep -q "http://uri.etsi.org/19102/v1.2.1#" "$T/etsi.xml" && grep -q "urn:etsi:019102:mainindication:total-failed" "$T/etsi.xml"' "ETSI report: namespace and total-failed"
+	"$E2E_BIN/sceau" verify --offline --format text --lang en "$bad" >"$T/text.txt"
+	rc=$?
+	ok '[ $rc -eq 1 ] && grep -q "Invalid" "$T/text.txt"' "sceau verify --format text --lang en: Invalid"
+	"$E2E_BIN/sceau" verify --offline --format text --lang fr "$bad" >"$T/text.txt"
+	rc=$?
+	ok '[ $rc -eq 1 ] && grep -q "Signature invalide" "$T/text.txt"' "sceau verify --format text --lang fr: Signature invalide"
+	http POST /api/v1/verify -H 'Accept: application/xml' --data-binary @"$bad"
+	ok '[ "$STATUS" = 200 ] && [ "${CTYPE%%;*}" = application/xml ] && xmllint --noout "$T/body" && grep -q "mainindication:total-failed" "$T/body"' "Accept: application/xml: the ETSI report"
+	http POST /api/v1/verify -H 'Accept: application/json' --data-binary @"$bad"
+	ok '[ "$STATUS" = 200 ] && [ "${CTYPE%%;*}" = application/json ] && [ "$(jfield indication)" = TOTAL-FAILED ]' "Accept: application/json: JSON"
 else
 	echo "SKIPPED (part): corpus not found at $CORPUS"
 fi

@@ -1689,6 +1689,194 @@ START_TEST(size_limit)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Text and ETSI TS 119 102-2 renderings                               */
+
+#define ETSI_NS "http://uri.etsi.org/19102/v1.2.1#"
+
+/* Number of elements named @name in the ETSI namespace under @n. */
+static size_t
+count_etsi(xmlNodePtr n, const char *name)
+{
+	size_t c = 0;
+
+	for (; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (xmlStrcmp(n->name, (const xmlChar *)name) == 0 &&
+		    n->ns != NULL &&
+		    xmlStrcmp(n->ns->href, (const xmlChar *)ETSI_NS) == 0)
+			c++;
+		c += count_etsi(n->children, name);
+	}
+	return c;
+}
+
+/*
+ * Checks the ETSI report of @r: well-formed (libxml2, no network, no
+ * entities), the ETSI namespace on the root, one
+ * SignatureValidationReport per signature, and @main as the first
+ * MainIndication.
+ */
+static void
+check_etsi(const struct sc_ver_report *r, const char *main)
+{
+	char *x = sc_ver_report_etsi_xml(r);
+	xmlDocPtr d;
+	xmlNodePtr root;
+
+	ck_assert_ptr_nonnull(x);
+	d = xmlReadMemory(x, (int)strlen(x), "etsi.xml", NULL, XML_PARSE_NONET);
+	ck_assert_msg(d != NULL, "not well-formed: %s", x);
+	root = xmlDocGetRootElement(d);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_str_eq((const char *)root->name, "ValidationReport");
+	ck_assert_ptr_nonnull(root->ns);
+	ck_assert_str_eq((const char *)root->ns->href, ETSI_NS);
+	ck_assert_uint_eq(count_etsi(root, "SignatureValidationReport"),
+	    sc_ver_report_count(r));
+	ck_assert_uint_eq(count_etsi(root, "MainIndication"),
+	    sc_ver_report_count(r));
+	ck_assert_ptr_nonnull(strstr(x,
+	    "<SignatureValidationProcessID>urn:etsi:019102:"
+	    "validationprocess:"));
+	ck_assert_msg(strstr(x, main) != NULL, "%s not in %s", main, x);
+	xmlFreeDoc(d);
+	free(x);
+}
+
+/* Does the text of @r in @lang hold every string of @want? */
+static void
+check_text(const struct sc_ver_report *r, const char *lang,
+    const char *const *want)
+{
+	char *t = sc_ver_report_text(r, lang);
+
+	ck_assert_ptr_nonnull(t);
+	for (; *want != NULL; want++)
+		ck_assert_msg(strstr(t, *want) != NULL, "\"%s\" not in:\n%s",
+		    *want, t);
+	free(t);
+}
+
+START_TEST(report_text_etsi_cms)
+{
+	static const char *const fr_ok[] = {"Signature valide :",
+	    "Signé par : Awa Diarra", "inchangé", "AVANCÉE", "loi 2016-012",
+	    NULL};
+	static const char *const en_ok[] = {"Valid signature:",
+	    "Signed by: Awa Diarra", "unchanged", "ADVANCED", NULL};
+	static const char *const fr_bad[] = {"Signature invalide :", "MODIFIÉ",
+	    "copie authentique", NULL};
+	static const char *const en_bad[] = {"Invalid signature:", "CHANGED",
+	    "genuine copy", NULL};
+	static const char *const fr_ind[] = {"Vérification incomplète", NULL};
+	static const char *const en_ind[] = {"Incomplete check", NULL};
+	char *pem = pem_of(ca_cert);
+	struct sc_ver_opts o = {.offline = 1, .trust_pem = pem};
+	struct sc_ver_report *r;
+	uint8_t *der, *p;
+	size_t n;
+
+	/* Intact, chained to an anchor, with a CRL: TOTAL-PASSED. */
+	der = cms_make(leaf_cert, leaf_key, msg, sizeof(msg), 0, 1, 1, &n);
+	r = run(der, n, &o);
+	ck_assert_int_eq(sc_ver_report_indication(r), SC_VER_TOTAL_PASSED);
+	check_text(r, "fr", fr_ok);
+	check_text(r, NULL, fr_ok); /* the report's language: French */
+	check_text(r, "en", en_ok);
+	check_etsi(r, "urn:etsi:019102:mainindication:total-passed");
+	{
+		char *x = sc_ver_report_etsi_xml(r);
+
+		ck_assert_ptr_nonnull(strstr(x,
+		    "urn:sceau:law-2016-012:"
+		    "advanced"));
+		ck_assert_ptr_nonnull(strstr(x, "<Signer>CN=Awa Diarra"));
+		free(x);
+	}
+	sc_ver_report_free(r);
+
+	/* Intact without an anchor: INDETERMINATE. */
+	r = run(der, n, NULL);
+	check_text(r, "fr", fr_ind);
+	check_text(r, "en", en_ind);
+	check_etsi(r,
+	    "<SubIndication>urn:etsi:019102:subindication:"
+	    "NO_CERTIFICATE_CHAIN_FOUND</SubIndication>");
+	sc_ver_report_free(r);
+
+	/* Tampered content: TOTAL-FAILED / HASH_FAILURE. */
+	p = memmem(der, n, "minist", 6);
+	ck_assert_ptr_nonnull(p);
+	p[0] ^= 0x01;
+	r = run(der, n, &o);
+	ck_assert_int_eq(sc_ver_report_indication(r), SC_VER_TOTAL_FAILED);
+	check_text(r, "fr", fr_bad);
+	check_text(r, "en", en_bad);
+	check_etsi(r,
+	    "<MainIndication>urn:etsi:019102:mainindication:"
+	    "total-failed</MainIndication>");
+	check_etsi(r, "urn:etsi:019102:subindication:HASH_FAILURE");
+	sc_ver_report_free(r);
+	OPENSSL_free(der);
+	free(pem);
+}
+END_TEST
+
+/* Control characters and bad UTF-8 in a name: clean text, valid XML. */
+START_TEST(report_text_etsi_hostile_name)
+{
+	EVP_PKEY *k = new_key();
+	X509 *x = new_cert("Evil\x1b[2J <&> \x01\x7f", k, NULL, k, 0, 12);
+	struct sc_ver_report *r;
+	uint8_t *der;
+	size_t len;
+	char *t;
+
+	der = cms_make(x, k, msg, sizeof(msg), 0, 0, 0, &len);
+	r = run(der, len, NULL);
+	t = sc_ver_report_text(r, "en");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_null(strchr(t, 0x1b));
+	ck_assert_ptr_null(strchr(t, 0x01));
+	ck_assert_ptr_null(strchr(t, 0x7f));
+	ck_assert_msg(strstr(t, "Signed by: Evil") != NULL, "%s", t);
+	free(t);
+	check_etsi(r, "urn:etsi:019102:mainindication:indeterminate");
+	sc_ver_report_free(r);
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(report_text_etsi_pdf)
+{
+	static const char *const fr_ok[] = {"Signature 1 (PAdES B-B)",
+	    "inchangé depuis la signature", NULL};
+	static const char *const en_bad[] = {"Invalid signature:",
+	    "CHANGED after it was signed", NULL};
+	struct pdf d;
+	struct sc_ver_report *r;
+	char *p;
+
+	pdf_make(&d);
+	r = run((const uint8_t *)d.p, d.len, NULL);
+	check_text(r, "fr", fr_ok);
+	check_etsi(r, "urn:etsi:019102:mainindication:indeterminate");
+	sc_ver_report_free(r);
+	p = strstr(d.p, "/MediaBox [0 0 200 200]");
+	ck_assert_ptr_nonnull(p);
+	p[15] = '9';
+	r = run((const uint8_t *)d.p, d.len, NULL);
+	check_text(r, "en", en_bad);
+	check_etsi(r, "urn:etsi:019102:mainindication:total-failed");
+	sc_ver_report_free(r);
+	free(d.p);
+}
+END_TEST
+
 static Suite *
 verify_suite(void)
 {
@@ -1709,6 +1897,8 @@ verify_suite(void)
 	tcase_add_test(tc, expired_with_poe);
 	tcase_add_test(tc, report_json);
 	tcase_add_test(tc, report_json_bad_utf8);
+	tcase_add_test(tc, report_text_etsi_cms);
+	tcase_add_test(tc, report_text_etsi_hostile_name);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pdf");
@@ -1718,6 +1908,7 @@ verify_suite(void)
 	tcase_add_test(tc, pdf_incremental_update);
 	tcase_add_test(tc, pdf_byterange_attacks);
 	tcase_add_test(tc, pdf_docmdp);
+	tcase_add_test(tc, report_text_etsi_pdf);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("xml");

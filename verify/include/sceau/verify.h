@@ -87,6 +87,31 @@ int sc_ver_document(const uint8_t *doc, size_t len, const struct sc_ver_opts *o,
 char *sc_ver_report_json(const struct sc_ver_report *r);
 
 /**
+ * Renders the report as a short text for citizens: the overall verdict
+ * on the first line, then per signature who signed (name, title and
+ * organisation from the subject), when (and whether a trusted
+ * time-stamp proves it), whether the document changed since, the Law
+ * 2016-012 grading (qualified / advanced) and what to do when the
+ * signature is not valid.
+ * @param lang "en" for English; anything else French; NULL: the
+ *     language the report was made with (sc_ver_opts.lang).
+ * @return malloc'd NUL-terminated UTF-8 text (free with free()), or NULL
+ *     on allocation failure.
+ */
+char *sc_ver_report_text(const struct sc_ver_report *r, const char *lang);
+
+/**
+ * Renders the report as an ETSI TS 119 102-2 validation report (XML,
+ * namespace http://uri.etsi.org/19102/v1.2.1#): one
+ * SignatureValidationReport per signature, main and sub-indications as
+ * urn:etsi:019102:* URIs, and the Law 2016-012 grading as
+ * urn:sceau:law-2016-012:qualified or :advanced (sceau's own URIs).
+ * @return malloc'd NUL-terminated XML document (free with free()), or
+ *     NULL on allocation failure or if libxml2 cannot be initialised.
+ */
+char *sc_ver_report_etsi_xml(const struct sc_ver_report *r);
+
+/**
  * The CLI exit code of `sceau verify` (CONTRACT.md): 0 TOTAL-PASSED,
  * 1 TOTAL-FAILED, 2 INDETERMINATE.
  */
