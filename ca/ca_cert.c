@@ -3,6 +3,7 @@
  * ETSI EN 319 412-2/-3/-5, Law 2016-012 Art. 115), serials, times and
  * the small helpers the issuance cycle needs.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -80,18 +81,53 @@ ca_sign_md(EVP_PKEY *pk)
 	return EVP_sha256();
 }
 
+/*
+ * The throw-away linting keys: one per (algorithm, curve or size) per
+ * process, made on first use and kept in memory only (never written to a
+ * file, never exported). They sign nothing but the copy that ca_lint()
+ * reads; ca_issue() re-signs that copy in the HSM and checks the result
+ * with the CA's public key, so nothing these keys sign is ever trusted,
+ * and reusing them across issuances gives nothing away (the lint copy is
+ * discarded). A key that failed to be made is tried again on the next
+ * call. The mutex is held only to read a slot (and, once per slot, for
+ * the key generation); the keys are only read afterwards, which OpenSSL
+ * 3 allows from several threads at once. They are not freed: they live
+ * as long as the process (global state by design, see docs/ca.md).
+ */
+enum { TK_EC_P256, TK_EC_P384, TK_RSA_2048, TK__COUNT };
+
+static pthread_mutex_t tk_mu = PTHREAD_MUTEX_INITIALIZER;
+static EVP_PKEY *tk_keys[TK__COUNT];
+
 EVP_PKEY *
 ca_throwaway_key(EVP_PKEY *pk, struct sc_err *err)
 {
 	EVP_PKEY *k = NULL;
+	int slot;
 
 	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-		    EVP_PKEY_get_bits(pk) >= 384 ? "P-384" : "P-256");
+		slot = EVP_PKEY_get_bits(pk) >= 384 ? TK_EC_P384 : TK_EC_P256;
 	else if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	else
+		slot = TK_RSA_2048;
+	else {
 		sc_err_set(err, SC_E_CRYPTO, "unsupported issuer key type");
+		return NULL;
+	}
+	if (pthread_mutex_lock(&tk_mu) != 0) {
+		sc_err_set(err, SC_E_INTERNAL, "throw-away key lock");
+		return NULL;
+	}
+	if (tk_keys[slot] == NULL) {
+		if (slot == TK_RSA_2048)
+			tk_keys[slot] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+			    (size_t)2048);
+		else
+			tk_keys[slot] = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+			    slot == TK_EC_P384 ? "P-384" : "P-256");
+	}
+	if (tk_keys[slot] != NULL && EVP_PKEY_up_ref(tk_keys[slot]) == 1)
+		k = tk_keys[slot]; /* a reference: the caller EVP_PKEY_free()s */
+	(void)pthread_mutex_unlock(&tk_mu);
 	if (k == NULL)
 		sc_err_crypto(err, SC_E_CRYPTO,
 		    "cannot make the throw-away linting key");

@@ -169,6 +169,17 @@ EVP_PKEY *ca_csr_parse(const uint8_t *in, size_t len, uint8_t **der,
     size_t *derlen, struct sc_err *err);
 
 /**
+ * The public key of a request as stored by sc_ca_request_submit() in
+ * requests.csr_der: as ca_csr_parse(), but without checking the
+ * self-signature again (it was checked before the row was written, and
+ * the submission is the only way in for outside CSR bytes). Never for
+ * bytes from anywhere else.
+ * @return the public key (EVP_PKEY_free), or NULL with SC_E_INVALID_CSR.
+ */
+EVP_PKEY *ca_csr_stored_key(const uint8_t *der, size_t len,
+    struct sc_err *err);
+
+/**
  * Checks that @pk is allowed: RSA 2048..4096, EC P-256/P-384; and that
  * its type is one of @allowed (CA_KT_BIT bits; 0 skips that check).
  * @param code the error code to use (SC_E_INVALID_CSR or _INPUT).
@@ -239,7 +250,13 @@ X509 *ca_cert_build(const struct ca_tbs_in *in, struct sc_err *err);
 /** The digest to sign with for the issuer key @pk (SHA-384 for P-384). */
 const EVP_MD *ca_sign_md(EVP_PKEY *pk);
 
-/** A software key of the same algorithm (and curve) as @pk. */
+/**
+ * The throw-away software key for the algorithm (and curve) of @pk: EC
+ * P-256 or P-384 alike, RSA 2048 for any RSA key. One per kind per
+ * process, made once and kept in memory only; it signs only the copy
+ * that is linted, never anything that is trusted.
+ * @return a new reference (EVP_PKEY_free), or NULL with err.
+ */
 EVP_PKEY *ca_throwaway_key(EVP_PKEY *pk, struct sc_err *err);
 
 /**

@@ -74,13 +74,17 @@ audit(struct sc_db_conn *c, const struct sc_actor *who, const char *action,
 }
 
 /*
- * The subscriber's public key: from the stored CSR, or the HSM alias.
- * @param code error code for a key the profile refuses.
+ * The subscriber's public key: from a CSR, or the HSM alias.
+ * @param stored the CSR is requests.csr_der (approval): its
+ * self-signature was verified at submission, before the row was
+ * written, and is not verified again (ca_csr_stored_key()). At
+ * submission (stored 0) it is verified, and @der receives the bytes to
+ * store.
  */
 static EVP_PKEY *
 subscriber_key(const struct sc_ca_env *env, const struct ca_profile *prof,
-    const uint8_t *csr, size_t csr_len, const char *alias, uint8_t **der,
-    size_t *der_len, struct sc_err *err)
+    const uint8_t *csr, size_t csr_len, int stored, const char *alias,
+    uint8_t **der, size_t *der_len, struct sc_err *err)
 {
 	EVP_PKEY *pk = NULL;
 
@@ -92,7 +96,8 @@ subscriber_key(const struct sc_ca_env *env, const struct ca_profile *prof,
 			    prof->name);
 			return NULL;
 		}
-		pk = ca_csr_parse(csr, csr_len, der, der_len, err);
+		pk = stored ? ca_csr_stored_key(csr, csr_len, err)
+			    : ca_csr_parse(csr, csr_len, der, der_len, err);
 		if (pk != NULL &&
 		    ca_key_check(pk, prof->key_types, SC_E_INVALID_CSR, err) !=
 			0) {
@@ -183,7 +188,7 @@ sc_ca_request_submit(const struct sc_ca_env *env, const struct sc_actor *who,
 		err) != 0)
 		goto out;
 	/* A CSR is checked before anything is stored (DESIGN.md 5). */
-	if ((pk = subscriber_key(env, &prof, in->csr, in->csr_len,
+	if ((pk = subscriber_key(env, &prof, in->csr, in->csr_len, 0,
 		 in->key_alias, &der, &der_len, err)) == NULL)
 		goto out;
 	if ((a.subject_json = ca_subject_json(&subj)) == NULL) {
@@ -389,7 +394,7 @@ issue_request(const struct sc_ca_env *env, struct approve_arg *a,
 	    ca_subject_parse(a->row.subject, strlen(a->row.subject), &prof,
 		&subj, err) != 0)
 		goto out;
-	if ((pk = subscriber_key(env, &prof, a->row.csr_der, a->row.csr_len,
+	if ((pk = subscriber_key(env, &prof, a->row.csr_der, a->row.csr_len, 1,
 		 alias, NULL, NULL, err)) == NULL)
 		goto out;
 	if (ca_load_issuer(env, prof.issuer, &issuer, ialias, err) != 0)
