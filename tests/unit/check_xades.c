@@ -356,7 +356,7 @@ is(xmlNodePtr c, const char *ns, const char *name)
 static void
 c14n_alone(xmlNodePtr n, struct sc_buf *out)
 {
-	xmlDocPtr d = xmlNewDoc(BAD_CAST "1.0");
+	xmlDocPtr d = xmlNewDoc((const xmlChar *)"1.0");
 	xmlNodePtr c = xmlDocCopyNode(n, d, 1);
 	xmlChar *mem = NULL;
 	int len;
@@ -438,8 +438,8 @@ check_timestamps(const uint8_t *p, size_t n, enum sc_xades_packaging pk,
 
 		if (!is(r, NS_DS, "Reference"))
 			continue;
-		uri = xmlGetProp(r, BAD_CAST "URI");
-		type = xmlGetProp(r, BAD_CAST "Type");
+		uri = xmlGetProp(r, (const xmlChar *)"URI");
+		type = xmlGetProp(r, (const xmlChar *)"Type");
 		ck_assert_ptr_nonnull(uri);
 		if (uri[0] == '\0') {
 			/* enveloped: the document without the signature */
@@ -466,7 +466,7 @@ check_timestamps(const uint8_t *p, size_t n, enum sc_xades_packaging pk,
 				xmlChar *id = NULL;
 
 				if (c->type == XML_ELEMENT_NODE)
-					id = xmlGetProp(c, BAD_CAST "Id");
+					id = xmlGetProp(c, (const xmlChar *)"Id");
 				if (id != NULL &&
 				    strcmp((char *)id, (char *)uri + 1) == 0)
 					t = c;
