@@ -316,13 +316,17 @@ sc_http_fetch(const char *url, const char *ctype, const uint8_t *body,
 		sc_err_set(err, SC_E_NOMEM, "out of memory");
 		goto out;
 	}
+	/* RFC 9112 §4: status-line = HTTP-version SP 3DIGIT SP ... */
 	if (strncmp(head, "HTTP/1.", 7) != 0 || strlen(head) < 12 ||
-	    !isdigit((unsigned char)head[9])) {
+	    head[8] != ' ' || !isdigit((unsigned char)head[9]) ||
+	    !isdigit((unsigned char)head[10]) ||
+	    !isdigit((unsigned char)head[11])) {
 		sc_err_set(err, SC_E_UNAVAILABLE, "%s: not an HTTP reply",
 		    u.host);
 		goto out;
 	}
-	status = atoi(head + 9);
+	status = (head[9] - '0') * 100 + (head[10] - '0') * 10 +
+	    (head[11] - '0');
 	if (status != 200) {
 		sc_err_set(err, SC_E_UNAVAILABLE, "%s answered HTTP %d for %s",
 		    u.host, status, u.path);

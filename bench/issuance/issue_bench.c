@@ -447,7 +447,7 @@ bench_http(char **argv)
 	static struct http_arg a[512];
 	static pthread_t th[512];
 	char path[4096];
-	int conns = atoi(argv[7]);
+	int conns = (int)strtol(argv[7], NULL, 10);
 	double secs = atof(argv[8]), t0, t1;
 	unsigned long total = 0, bad = 0, rec = 0;
 	double *lat, *ls, *la;
@@ -455,7 +455,7 @@ bench_http(char **argv)
 	long nb;
 
 	h_host = argv[2];
-	h_port = atoi(argv[3]);
+	h_port = (int)strtol(argv[3], NULL, 10);
 	h_tok_a = argv[4];
 	h_tok_b = argv[5];
 	if ((nb = read_bodies(argv[6], &h_bodies)) <= 0 || conns < 1 ||
@@ -463,7 +463,7 @@ bench_http(char **argv)
 		fprintf(stderr, "issue_bench: no bodies or bad CONNS\n");
 		return 1;
 	}
-	h_max = atol(argv[9]);
+	h_max = strtol(argv[9], NULL, 10);
 	if (h_max <= 0 || h_max > nb)
 		h_max = nb;
 	snprintf(path, sizeof(path), "%s.serials", argv[6]);
@@ -698,10 +698,10 @@ bench_lib(char **argv)
 	struct sc_hsm *hsm = NULL;
 	struct sc_db *db = NULL;
 	char **bodies, *url = NULL;
-	int nth = atoi(argv[4]);
+	int nth = (int)strtol(argv[4], NULL, 10);
 	double secs = atof(argv[5]), t0, t1;
 	unsigned long total = 0, bad = 0;
-	long nb, max = atol(argv[6]);
+	long nb, max = strtol(argv[6], NULL, 10);
 
 	if (nth < 1 || nth > 64 || (nb = read_bodies(argv[3], &bodies)) <= 0)
 		return 1;
@@ -808,11 +808,11 @@ int
 main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "csrs") == 0)
-		return make_csrs(atoi(argv[2]), argv[3]);
+		return make_csrs((int)strtol(argv[2], NULL, 10), argv[3]);
 	if (argc == 10 && strcmp(argv[1], "http") == 0)
 		return bench_http(argv);
 	if (argc == 6 && strcmp(argv[1], "hsm") == 0)
-		return bench_hsm(argv[2], argv[3], atoi(argv[4]),
+		return bench_hsm(argv[2], argv[3], (int)strtol(argv[4], NULL, 10),
 		    atof(argv[5]));
 	if (argc == 7 && strcmp(argv[1], "lib") == 0)
 		return bench_lib(argv);

@@ -250,8 +250,12 @@ build_reqs(const char *issuer_path, const char *serials_path, int max)
 		EVP_EncodeBlock(p, q->der, q->len);
 		slash = strchr(b64, '/');
 		if (slash == NULL) {
-			q->get_path = malloc(strlen(b64) + 8);
-			sprintf(q->get_path, "/ocsp/%s", b64);
+			size_t gl = strlen(b64) + 8;
+
+			q->get_path = malloc(gl);
+			if (q->get_path == NULL)
+				die("malloc");
+			snprintf(q->get_path, gl, "/ocsp/%s", b64);
 		}
 		free(b64);
 		ASN1_INTEGER_free(ai);
@@ -276,13 +280,13 @@ main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "p:i:s:c:d:m:n:")) != -1) {
 		switch (opt) {
-		case 'p': port = atoi(optarg); break;
+		case 'p': port = (int)strtol(optarg, NULL, 10); break;
 		case 'i': issuer = optarg; break;
 		case 's': serials = optarg; break;
-		case 'c': conns = atoi(optarg); break;
+		case 'c': conns = (int)strtol(optarg, NULL, 10); break;
 		case 'd': duration = atof(optarg); break;
 		case 'm': get_mode = strcmp(optarg, "get") == 0; break;
-		case 'n': max = atoi(optarg); break;
+		case 'n': max = (int)strtol(optarg, NULL, 10); break;
 		default: die("bad option");
 		}
 	}

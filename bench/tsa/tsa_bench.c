@@ -450,14 +450,14 @@ int
 main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "hsm") == 0)
-		return bench_hsm(argv[2], argv[3], atoi(argv[4]),
+		return bench_hsm(argv[2], argv[3], (int)strtol(argv[4], NULL, 10),
 		    atof(argv[5]));
 	if (argc == 7 && strcmp(argv[1], "lib") == 0)
-		return bench_lib(argv[2], argv[3], atoi(argv[4]), atof(argv[5]),
-		    atoi(argv[6]));
+		return bench_lib(argv[2], argv[3], (int)strtol(argv[4], NULL, 10), atof(argv[5]),
+		    (int)strtol(argv[6], NULL, 10));
 	if (argc == 8 && strcmp(argv[1], "http") == 0)
-		return bench_http(argv[2], atoi(argv[3]), argv[4], argv[5],
-		    atoi(argv[6]), atof(argv[7]));
+		return bench_http(argv[2], (int)strtol(argv[3], NULL, 10), argv[4], argv[5],
+		    (int)strtol(argv[6], NULL, 10), atof(argv[7]));
 	fprintf(stderr,
 	    "usage: tsa_bench hsm CONFIG ALIAS THREADS SECONDS\n"
 	    "       tsa_bench lib CONFIG TSQ THREADS SECONDS RECORD\n"

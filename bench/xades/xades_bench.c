@@ -106,7 +106,7 @@ main(int argc, char **argv)
 
 	if (argc < 4)
 		return 64;
-	n = atoi(argv[2]);
+	n = (int)strtol(argv[2], NULL, 10);
 	sc_err_clear(&err);
 	sc_log_init(SC_LOG_WARNING, NULL);
 	if (sc_config_load(&cfg, getenv("SCEAU_CONFIG"), &err) != 0 ||
