@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <openssl/rand.h>
 #include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -1654,13 +1655,15 @@ START_TEST(garbage_rejected)
 		    err.code == SC_E_INVALID_PDF);
 	}
 	/* Random bytes after each format's magic: never a crash. */
-	srand(42);
 	for (int k = 0; k < 300; k++) {
 		struct sc_ver_report *r = NULL;
-		size_t n = (size_t)(rand() % (int)sizeof(rnd)) + 1;
+		uint16_t pick = 0;
+		size_t n;
 
-		for (size_t i = 0; i < n; i++)
-			rnd[i] = (uint8_t)rand();
+		ck_assert_int_eq(RAND_bytes((unsigned char *)&pick,
+				     sizeof(pick)), 1);
+		n = (size_t)pick % sizeof(rnd) + 1;
+		ck_assert_int_eq(RAND_bytes(rnd, (int)n), 1);
 		if (k % 3 == 0)
 			rnd[0] = 0x30;
 		else if (k % 3 == 1 && n > 5)
