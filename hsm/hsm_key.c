@@ -22,8 +22,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -223,13 +225,31 @@ p11_find(struct sc_hsm *hsm, const char *alias, int priv, EVP_PKEY **out,
 	unsigned int n = 0, i;
 	int r;
 
-	if (priv)
-		r = PKCS11_enumerate_keys(hsm->slot->token, &keys, &n);
-	else
-		r = PKCS11_enumerate_public_keys(hsm->slot->token, &keys, &n);
-	if (r != 0)
-		return sc_err_crypto(err, SC_E_HSM,
-		    "cannot list the keys of the token");
+	int attempt;
+
+	/*
+	 * Another process sharing the token (the CLI beside the server, a
+	 * second server) may be creating or destroying objects while we list
+	 * them; SoftHSM2 and network HSMs then fail one C_FindObjects /
+	 * C_GetAttributeValue with CKR_OBJECT_HANDLE_INVALID or
+	 * CKR_GENERAL_ERROR. The listing is read-only, so try again a few
+	 * times before calling the token broken.
+	 */
+	for (attempt = 0;; attempt++) {
+		if (priv)
+			r = PKCS11_enumerate_keys(hsm->slot->token, &keys, &n);
+		else
+			r = PKCS11_enumerate_public_keys(hsm->slot->token,
+			    &keys, &n);
+		if (r == 0)
+			break;
+		if (attempt == 4)
+			return sc_err_crypto(err, SC_E_HSM,
+			    "cannot list the keys of the token");
+		ERR_clear_error();
+		struct timespec ts = { 0, 20000000L * (attempt + 1) };
+		nanosleep(&ts, NULL);
+	}
 	for (i = 0; i < n; i++) {
 		if (keys[i].label != NULL && strcmp(keys[i].label, alias) == 0)
 			break;
