@@ -89,6 +89,17 @@ h_pki_ca(struct sc_api *api, struct api_req *r, struct api_resp *out,
 }
 
 int
+api_ca_cert_der(struct sc_api *api, const char *name, uint8_t **der,
+    size_t *len, struct sc_err *err)
+{
+	struct sc_ca_env env;
+
+	if (env_of(api, &env, err) != 0)
+		return -1;
+	return sc_ca_cert_get(&env, name, 0, der, len, err);
+}
+
+int
 h_ca_list(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
 {

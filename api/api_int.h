@@ -148,6 +148,20 @@ const char *api_bearer_parse(const char *h, size_t *len);
 /* api_pki.c: per-process state, started before and stopped after MHD. */
 int api_pki_start(struct sc_api *api, struct sc_err *err);
 void api_pki_stop(struct sc_api *api);
+/**
+ * A revocation "fetcher" for the validator (struct sc_http_fetcher,
+ * @arg the struct sc_api): answers requests for this service's own
+ * OCSP responder (POST {public_url}/ocsp), CRLs (GET
+ * {public_url}/pki/crl/NAME.crl) and CA certificates (GET
+ * {public_url}/pki/ca/NAME.crt) from the database and the HSM, without
+ * the network; any other URL is unavailable.
+ */
+/** The DER certificate of CA @name (GET /pki/ca/NAME.crt). */
+int api_ca_cert_der(struct sc_api *api, const char *name, uint8_t **der,
+    size_t *len, struct sc_err *err);
+int api_pki_fetch(void *arg, const char *url, const char *ctype,
+    const uint8_t *body, size_t len, uint8_t **out, size_t *outlen,
+    struct sc_err *err);
 
 /* api_tsa.c (when the TSA module is built): readiness, metrics, stop. */
 #if SCEAU_HAVE_TSA

@@ -265,3 +265,65 @@ h_ocsp_get(struct sc_api *api, struct api_req *r, struct api_resp *out,
 	free(der);
 	return rc;
 }
+
+int
+api_pki_fetch(void *arg, const char *url, const char *ctype,
+    const uint8_t *body, size_t len, uint8_t **out, size_t *outlen,
+    struct sc_err *err)
+{
+	struct sc_api *api = arg;
+	struct api_pki *p = api->pki;
+	const char *base = api->cfg->public_url;
+	size_t bl = strlen(base);
+	struct sc_ca_crl_info info;
+	struct sc_ca_ocsp_resp resp;
+	const char *rest;
+	char name[48];
+	size_t n;
+	(void)ctype;
+
+	*out = NULL;
+	*outlen = 0;
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	if (p == NULL || bl == 0 || strncmp(url, base, bl) != 0)
+		return sc_err_set(err, SC_E_UNAVAILABLE, "not this service");
+	rest = url + bl;
+	if (body != NULL && strcmp(rest, "/ocsp") == 0) {
+		if (sc_ca_ocsp_respond(p->ocsp, body, len, &resp, err) != 0)
+			return -1;
+		if (resp.status != SC_CA_OCSP_SUCCESSFUL) {
+			sc_ca_ocsp_resp_clear(&resp);
+			return sc_err_set(err, SC_E_UNAVAILABLE,
+			    "the OCSP responder cannot answer now");
+		}
+		*out = resp.der;
+		*outlen = resp.len;
+		resp.der = NULL;
+		sc_ca_ocsp_resp_clear(&resp);
+		return 0;
+	}
+	if (body == NULL && strncmp(rest, "/pki/crl/", 9) == 0) {
+		rest += 9;
+		n = strlen(rest);
+		if (n <= 4 || n - 4 >= sizeof(name) ||
+		    strcmp(rest + n - 4, ".crl") != 0)
+			return sc_err_set(err, SC_E_UNAVAILABLE, "no such CRL");
+		memcpy(name, rest, n - 4);
+		name[n - 4] = '\0';
+		return sc_ca_crl_latest(api->db, api->hsm, name, out, outlen,
+		    &info, err);
+	}
+	if (body == NULL && strncmp(rest, "/pki/ca/", 8) == 0) {
+		rest += 8;
+		n = strlen(rest);
+		if (n <= 4 || n - 4 >= sizeof(name) ||
+		    strcmp(rest + n - 4, ".crt") != 0)
+			return sc_err_set(err, SC_E_UNAVAILABLE,
+			    "no such CA certificate");
+		memcpy(name, rest, n - 4);
+		name[n - 4] = '\0';
+		return api_ca_cert_der(api, name, out, outlen, err);
+	}
+	return sc_err_set(err, SC_E_UNAVAILABLE, "not this service's");
+}

@@ -4,10 +4,11 @@
  * /verifier: plain HTML, no script, no outside font or style, so that it
  * works on a cheap phone over a slow link.
  *
- * The server validates offline: it never fetches the URLs that an
- * uploaded document names (that would let anyone make the service call
- * any address). Revocation comes from the data embedded in the document;
- * the trust anchors are sceau's own roots.
+ * The server never fetches the URLs that an uploaded document names
+ * (that would let anyone make the service call any address). Revocation
+ * comes from the data embedded in the document and, for certificates of
+ * this service, from its own OCSP responder and CRLs, asked in-process
+ * (api_pki_fetch); the trust anchors are sceau's own roots.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -109,18 +110,24 @@ upload_free(struct upload *u)
 	sc_buf_free(&u->data);
 }
 
-/* Validates @u offline against sceau's roots. */
+/* Validates @u against sceau's roots (see the head of this file). */
 static int
 validate(struct sc_api *api, struct upload *u, const char *lang,
     struct sc_ver_report **rep, struct sc_err *err)
 {
+	struct sc_http_fetcher own = {api_pki_fetch, api};
+	const char *allow[1];
 	struct sc_ver_opts o;
 	struct sc_err dberr;
 	char *roots = NULL;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	o.offline = 1;
+	allow[0] = api->cfg->public_url;
+	o.offline = 0;
+	o.fetch = &own;
+	o.fetch_allow = allow;
+	o.nfetch_allow = 1;
 	o.lang = lang;
 	o.max_document = (size_t)api->cfg->max_document;
 	if (u->data.len > 0) {

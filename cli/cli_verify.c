@@ -3,6 +3,8 @@
  * text|json|etsi] [--trust PEM] [--offline] [--lang fr|en]`.
  *
  * Needs no HSM and no database: a citizen validates a file on a laptop.
+ * Online by default: revocation data missing from the document is asked
+ * of the OCSP responders and CRL sources its certificates name.
  * Without --trust, sceau's own roots are the anchors when a configuration
  * and its database are at hand; otherwise chains end INDETERMINATE.
  * Exit codes (CONTRACT.md): 0 TOTAL-PASSED, 1 TOTAL-FAILED,
@@ -25,7 +27,11 @@ static const char verify_usage[] =
     "  d'horodatage) et affiche le rapport. Checks every signature and\n"
     "  prints the report. Exit: 0 valid (TOTAL-PASSED), 1 invalid\n"
     "  (TOTAL-FAILED), 2 undetermined (INDETERMINATE), 65 not a signed\n"
-    "  document.\n";
+    "  document.\n"
+    "  Sans --offline, l'état de révocation que le document ne porte pas\n"
+    "  est demandé en ligne (OCSP, puis CRL, http:// seulement). Without\n"
+    "  --offline, revocation data the document lacks is fetched online\n"
+    "  (OCSP, then CRL).\n";
 
 int
 cmd_verify(struct cli *cli, int argc, char **argv)

@@ -104,6 +104,7 @@ sc_ver_document(const uint8_t *doc, size_t len, const struct sc_ver_opts *o,
 	rep = NULL; /* now the caller's */
 	rc = 0;
 out:
+	ver_net_free(&c);
 	X509_STORE_free(c.anchors);
 	sc_ver_report_free(rep);
 	ERR_clear_error();

@@ -70,8 +70,10 @@ struct ver_sig {
 	size_t nmods;
 	char *chain[VER_MAX_CHAIN];
 	size_t nchain;
-	const char *revocation; /* "not-checked", "good", "revoked",
-				   "unknown" (static) */
+	const char *revocation; /* "not-checked", "not-needed", "good",
+				   "revoked", "unknown" (static) */
+	const char *rev_source; /* "embedded", "online" (static), or NULL */
+	char rev_time[32];      /* revocation time when revoked, or "" */
 	char *reasons[VER_MAX_REASONS];
 	size_t nreasons;
 	/* level facts */
@@ -98,6 +100,9 @@ struct sc_ver_report {
 };
 
 #define VER_MAX_OCSP 64
+/* Online exchanges one validation may make (a document names its
+ * certificates, so it must not make us fetch without end). */
+#define VER_MAX_FETCH 16
 
 /*
  * Validation material found in a signature or the document: the
@@ -120,6 +125,10 @@ struct ver_ctx {
 	int64_t now;         /* validation time */
 	struct sc_err *err;
 	struct ver_material *doc_mat; /* document-level (PDF /DSS), or NULL */
+	struct ver_material *net;     /* fetched online, or NULL */
+	unsigned nfetch;              /* online exchanges so far */
+	char *crl_urls[VER_MAX_FETCH]; /* CRL URLs already fetched */
+	size_t ncrl_urls;
 };
 
 /* verify_report.c */
@@ -215,6 +224,25 @@ void ver_x509_eval(struct ver_ctx *c, X509 *signer,
  * (EN 319 102-1 §5.6.2.3, simplified). @return seconds, or 0 for none.
  */
 int64_t ver_sig_poe(const struct ver_sig *sig);
+
+/* verify_online.c */
+/**
+ * Fetches revocation data about @x (issued by @issuer) into c->net:
+ * an OCSP response from its AIA responder when @ocsp, else its CRL
+ * (cRLDistributionPoints). Does nothing when offline, past
+ * VER_MAX_FETCH, or for URLs outside the allow-list.
+ * @return 1 if something was added, 0 otherwise (reason in @sig).
+ */
+int ver_net_fetch(struct ver_ctx *c, X509 *x, X509 *issuer, int ocsp,
+    struct ver_sig *sig);
+/**
+ * Fetches the certificate(s) of @x's issuer from its caIssuers URL
+ * (RFC 5280 §4.2.2.1) into c->net->certs, under the same bounds.
+ * @return 1 if a certificate was added, 0 otherwise.
+ */
+int ver_net_issuer(struct ver_ctx *c, X509 *x, struct ver_sig *sig);
+/** Frees what ver_net_fetch() gathered. */
+void ver_net_free(struct ver_ctx *c);
 
 /* verify_xml.c */
 /** Validates an XML document (XAdES / XML-DSig). @return 0 or -1. */

@@ -496,8 +496,13 @@ sig_json(const struct ver_sig *s, const char *lang, int *ok)
 			if (json_array_append_new(a, jtext(s->chain[i])) != 0)
 				*ok = 0;
 	jset(o, "chain", a, ok);
-	if ((x = json_object()) != NULL)
+	if ((x = json_object()) != NULL) {
 		jset(x, "status", json_string(s->revocation), ok);
+		if (s->rev_source != NULL)
+			jset(x, "source", json_string(s->rev_source), ok);
+		if (s->rev_time[0] != '\0')
+			jset(x, "revoked_at", json_string(s->rev_time), ok);
+	}
 	jset(o, "revocation", x, ok);
 
 	/*

@@ -59,7 +59,7 @@ e2e_teardown() {
 	if [ -n "${E2E_DB:-}" ] && [ -n "${E2E_PGHOST:-}" ]; then
 		"$PGBIN/dropdb" -h "$E2E_PGHOST" -U postgres --if-exists "$E2E_DB" 2>/dev/null
 	fi
-	rm -rf "${T:?}"
+	[ -n "${E2E_KEEP:-}" ] || rm -rf "${T:?}"
 }
 
 # psql on the test's database.

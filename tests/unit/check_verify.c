@@ -455,6 +455,173 @@ START_TEST(cms_ocsp_revocation)
 }
 END_TEST
 
+/* A stand-in for the network: records the URLs asked, answers @crl. */
+struct fake_net {
+	const uint8_t *crl;
+	size_t crl_len;
+	int calls;
+	char last[256];
+};
+
+static int
+fake_fetch(void *arg, const char *url, const char *ctype, const uint8_t *body,
+    size_t len, uint8_t **out, size_t *outlen, struct sc_err *err)
+{
+	struct fake_net *f = arg;
+	(void)ctype;
+	(void)len;
+
+	f->calls++;
+	snprintf(f->last, sizeof(f->last), "%s", url);
+	if (body != NULL || f->crl == NULL)
+		return sc_err_set(err, SC_E_UNAVAILABLE, "no answer");
+	*out = malloc(f->crl_len);
+	ck_assert_ptr_nonnull(*out);
+	memcpy(*out, f->crl, f->crl_len);
+	*outlen = f->crl_len;
+	return 0;
+}
+
+/* A CRL of the test root revoking serial @revoked (0: none) at @when. */
+static uint8_t *
+crl_der(long revoked, time_t when, size_t *outlen)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *t = ASN1_TIME_adj(NULL, time(NULL), 0, -60);
+	ASN1_TIME *u = ASN1_TIME_adj(NULL, time(NULL), 7, 0);
+	unsigned char *der = NULL;
+	int n;
+
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca_cert));
+	X509_CRL_set1_lastUpdate(crl, t);
+	X509_CRL_set1_nextUpdate(crl, u);
+	if (revoked != 0) {
+		X509_REVOKED *rv = X509_REVOKED_new();
+		ASN1_INTEGER *sn = ASN1_INTEGER_new();
+		ASN1_TIME *rt = ASN1_TIME_set(NULL, when);
+
+		ASN1_INTEGER_set(sn, revoked);
+		X509_REVOKED_set_serialNumber(rv, sn);
+		X509_REVOKED_set_revocationDate(rv, rt);
+		X509_CRL_add0_revoked(crl, rv);
+		ASN1_INTEGER_free(sn);
+		ASN1_TIME_free(rt);
+	}
+	ck_assert_int_gt(X509_CRL_sign(crl, ca_key, EVP_sha256()), 0);
+	n = i2d_X509_CRL(crl, &der);
+	ck_assert_int_gt(n, 0);
+	*outlen = (size_t)n;
+	ASN1_TIME_free(t);
+	ASN1_TIME_free(u);
+	X509_CRL_free(crl);
+	return der;
+}
+
+/*
+ * Online revocation (EN 319 102-1 §5.2.5, RFC 5280 §4.2.1.13): a leaf
+ * naming a CRL URL, no revocation data in the CMS; the validator fetches
+ * the CRL through the caller's fetcher, only from allowed URLs, never
+ * when offline.
+ */
+START_TEST(online_crl)
+{
+	char *pem = pem_of(ca_cert);
+	EVP_PKEY *k = new_key();
+	X509 *leaf = new_cert("Oumar Sidibe", k, ca_cert, ca_key, 0, 21);
+	struct fake_net net = {0};
+	struct sc_http_fetcher f = {fake_fetch, &net};
+	const char *allow[] = {"http://pki.example.ml/"};
+	struct sc_ver_opts o = {.trust_pem = pem, .fetch = &f};
+	struct sc_ver_report *r;
+	struct sc_ver_sig_summary s;
+	uint8_t *der, *crl;
+	size_t n, crl_len;
+	char *json;
+
+	add_ext(leaf, ca_cert, NID_crl_distribution_points,
+	    "URI:http://pki.example.ml/pki/crl/root.crl");
+	ck_assert_int_gt(X509_sign(leaf, ca_key, EVP_sha256()), 0);
+	der = cms_make(leaf, k, msg, sizeof(msg), 0, 1, 0, &n);
+
+	/* Not revoked: TOTAL-PASSED, from the fetched CRL. */
+	crl = crl_der(0, 0, &crl_len);
+	net.crl = crl;
+	net.crl_len = crl_len;
+	r = run(der, n, &o);
+	sig0(r, &s);
+	ck_assert_int_eq(s.indication, SC_VER_TOTAL_PASSED);
+	ck_assert_int_eq(net.calls, 1);
+	ck_assert_str_eq(net.last, "http://pki.example.ml/pki/crl/root.crl");
+	json = sc_ver_report_json(r);
+	ck_assert_ptr_nonnull(strstr(json, "\"source\": \"online\""));
+	free(json);
+	sc_ver_report_free(r);
+	OPENSSL_free(crl);
+
+	/* Revoked an hour ago, signed now: no proof the signature came
+	 * first, INDETERMINATE REVOKED_NO_POE (EN 319 102-1 §5.2.6.4). */
+	crl = crl_der(21, time(NULL) - 3600, &crl_len);
+	net.crl = crl;
+	net.crl_len = crl_len;
+	net.calls = 0;
+	r = run(der, n, &o);
+	sig0(r, &s);
+	ck_assert_int_eq(s.indication, SC_VER_INDETERMINATE);
+	ck_assert_str_eq(s.subindication, "REVOKED_NO_POE");
+	json = sc_ver_report_json(r);
+	ck_assert_ptr_nonnull(strstr(json, "\"revoked_at\""));
+	free(json);
+	sc_ver_report_free(r);
+
+	/* The allow-list admits the URL: same answer. */
+	o.fetch_allow = allow;
+	o.nfetch_allow = 1;
+	net.calls = 0;
+	r = run(der, n, &o);
+	sig0(r, &s);
+	ck_assert_str_eq(s.subindication, "REVOKED_NO_POE");
+	ck_assert_int_eq(net.calls, 1);
+	sc_ver_report_free(r);
+
+	/* An allow-list without it: nothing fetched, TRY_LATER. */
+	allow[0] = "http://elsewhere.example/";
+	net.calls = 0;
+	r = run(der, n, &o);
+	sig0(r, &s);
+	ck_assert_str_eq(s.subindication, "TRY_LATER");
+	ck_assert_int_eq(net.calls, 0);
+	sc_ver_report_free(r);
+
+	/* Offline: nothing fetched. */
+	o.fetch_allow = NULL;
+	o.offline = 1;
+	r = run(der, n, &o);
+	sig0(r, &s);
+	ck_assert_str_eq(s.subindication, "TRY_LATER");
+	ck_assert_int_eq(net.calls, 0);
+	sc_ver_report_free(r);
+
+	/* A source that does not answer: TRY_LATER, the reason says why. */
+	o.offline = 0;
+	net.crl = NULL;
+	r = run(der, n, &o);
+	sig0(r, &s);
+	ck_assert_str_eq(s.subindication, "TRY_LATER");
+	ck_assert_int_eq(net.calls, 1);
+	json = sc_ver_report_json(r);
+	ck_assert_ptr_nonnull(strstr(json, "no answer"));
+	free(json);
+	sc_ver_report_free(r);
+
+	OPENSSL_free(crl);
+	OPENSSL_free(der);
+	X509_free(leaf);
+	EVP_PKEY_free(k);
+	free(pem);
+}
+END_TEST
+
 /* An RFC 3161 TimeStampResp over @data, from a TSA under the test CA. */
 /* TSA clock @data seconds in the past (TS_time_cb). */
 static int
@@ -1896,6 +2063,7 @@ verify_suite(void)
 	tcase_add_test(tc, cms_no_signer_cert);
 	tcase_add_test(tc, cms_qualified_grading);
 	tcase_add_test(tc, cms_ocsp_revocation);
+	tcase_add_test(tc, online_crl);
 	tcase_add_test(tc, tst_response);
 	tcase_add_test(tc, expired_with_poe);
 	tcase_add_test(tc, report_json);

@@ -19,6 +19,7 @@
 #include <openssl/types.h>
 
 #include "sceau/core.h"
+#include "sceau/http.h"
 
 /* A DER object owned by the list that holds it. */
 struct sc_ltv_der {
@@ -38,21 +39,10 @@ struct sc_ltv {
 	struct sc_ltv_list crls;  /* CertificateList (RFC 5280 §5), DER */
 };
 
-/*
- * An HTTP exchange: GET when @body is NULL, else POST of @body with
- * Content-Type @ctype. @param[out] out malloc'd (free()).
- */
-struct sc_ltv_fetcher {
-	int (*fn)(void *arg, const char *url, const char *ctype,
-	    const uint8_t *body, size_t len, uint8_t **out, size_t *outlen,
-	    struct sc_err *err);
-	void *arg;
-};
-
 struct sc_ltv_opts {
 	unsigned timeout_s;		    /* per exchange; 0: 10 s */
 	size_t max_response;		    /* 0: 16 MiB */
-	const struct sc_ltv_fetcher *fetch; /* NULL: sc_http_fetch() */
+	const struct sc_http_fetcher *fetch; /* NULL: sc_http_fetch() */
 	int prefer_crl;			    /* CRL before OCSP */
 	const char *const *allow;	    /* URL prefixes that may be
 					       fetched; NULL: any http://
@@ -83,17 +73,5 @@ int sc_ltv_list_add(struct sc_ltv_list *l, const uint8_t *p, size_t len,
 
 /** Frees the lists and zeroes @l; NULL is ignored. */
 void sc_ltv_free(struct sc_ltv *l);
-
-/**
- * One plain HTTP/1.1 exchange with "http://host[:port]/path" (no TLS, no
- * redirects, Connection: close; Content-Length, chunked or close-
- * delimited replies). Only status 200 is success.
- * @param[out] out the body, malloc'd (free()); at most @max bytes.
- * @return 0, or -1 with SC_E_UNAVAILABLE (cannot connect, timeout, not
- *         200), SC_E_TOO_LARGE, SC_E_INVALID_INPUT (not an http:// URL).
- */
-int sc_http_fetch(const char *url, const char *ctype, const uint8_t *body,
-    size_t len, unsigned timeout_s, size_t max, uint8_t **out,
-    size_t *outlen, struct sc_err *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "sceau/core.h"
+#include "sceau/http.h"
 
 /* Documents larger than this are refused unless opts say otherwise. */
 #define SC_VER_MAX_DOCUMENT_DEFAULT ((size_t)100 * 1024 * 1024)
@@ -34,7 +35,18 @@ enum sc_ver_indication {
 
 /* What the caller asks of one validation. Zero-initialise it. */
 struct sc_ver_opts {
-	int offline;             /* 1: never fetch OCSP/CRL/AIA online */
+	int offline;             /* 1: never fetch OCSP/CRL online */
+	/* Online revocation (when !offline): for a certificate of the
+	 * chain without usable embedded data, its OCSP responder (AIA,
+	 * RFC 6960) then its CRL (cRLDistributionPoints, RFC 5280
+	 * §4.2.1.13), http:// only, through @fetch (NULL: sc_http_fetch)
+	 * and only for URLs starting with one of @fetch_allow (NULL: any
+	 * http:// URL; a server validating uploaded documents must set it,
+	 * or the document chooses whom the server calls). */
+	const struct sc_http_fetcher *fetch;
+	const char *const *fetch_allow;
+	size_t nfetch_allow;
+	unsigned fetch_timeout_s; /* per exchange; 0: 10 s */
 	const char *trust_pem;   /* trust anchors: a PEM file's path, or
 				    PEM text starting "-----BEGIN"; NULL:
 				    no anchor (chains end INDETERMINATE) */

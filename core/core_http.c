@@ -1,5 +1,5 @@
 /*
- * signer_http.c: a small, bounded HTTP/1.1 client (RFC 9112) for OCSP
+ * core_http.c: a small, bounded HTTP/1.1 client (RFC 9112) for OCSP
  * (RFC 6960 appendix A.1) and CRL downloads: plain http:// only, one
  * request per connection, a deadline over the whole exchange and a cap
  * on the reply. No redirects: revocation sources are named by the
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sceau/ltv.h"
+#include "sceau/http.h"
 
 #define HTTP_HEAD_MAX 16384
 #define HTTP_DEFAULT_MAX ((size_t)16 << 20)
