@@ -19,8 +19,10 @@
  *    §5.3).
  * Detached references are served the caller's detached data (one
  * document); no file or network is ever read.
- * Not yet: archive time-stamp imprints, manifests, the computed
- * signature scope, RSASSA-PSS (unknown to xmlsec1 1.2.37).
+ *  - archive time-stamps: their imprint over the input of EN 319 132-1
+ *    §5.5.2.2 (references' outputs, SignedInfo, SignatureValue,
+ *    KeyInfo, earlier unsigned properties, other ds:Objects).
+ * Not yet: manifests, the computed signature scope.
  */
 
 /* xmlsec1 1.2.37's OpenSSL headers still name RSA, DSA and EC_KEY: this
@@ -530,11 +532,14 @@ out:
  * Runs xmlsec over one ds:Signature with the signer's key, or, when
  * there is no certificate, with the key of ds:KeyValue (XML-DSig §4.5.2;
  * the signer then stays unidentified). Manifests are not followed (their
- * references are application data, XML-DSig §5.1).
+ * references are application data, XML-DSig §5.1). When @refs is given
+ * and every reference verified, it receives the references' outputs in
+ * SignedInfo order (the first input of an archive time-stamp, EN 319
+ * 132-1 §5.5.2.2 step 1).
  */
 static void
 xmlsec_verify(const struct ver_seg *detached, xmlNodePtr sn, X509 *signer,
-    struct ver_sig *sig)
+    struct ver_sig *sig, struct sc_buf *refs)
 {
 	xmlSecDSigCtxPtr ctx = NULL;
 	xmlSecKeysMngrPtr mngr = NULL;
@@ -616,6 +621,23 @@ xmlsec_verify(const struct ver_seg *detached, xmlNodePtr sn, X509 *signer,
 			    "XML-DSig §3.2.1: the digest of "
 			    "reference \"%s\" does not match",
 			    ref->uri != NULL ? (const char *)ref->uri : "");
+		}
+	}
+	for (xmlSecSize i = 0; refs != NULL && refs_ok &&
+	     i < xmlSecPtrListGetSize(&ctx->signedInfoReferences);
+	     i++) {
+		xmlSecDSigReferenceCtxPtr ref =
+		    xmlSecPtrListGetItem(&ctx->signedInfoReferences, i);
+		xmlSecBufferPtr b = ref != NULL
+		    ? xmlSecDSigReferenceCtxGetPreDigestBuffer(ref)
+		    : NULL;
+		struct sc_err e;
+
+		if (b == NULL ||
+		    sc_buf_append(refs, xmlSecBufferGetData(b),
+			xmlSecBufferGetSize(b), &e) != 0) {
+			sc_buf_free(refs);
+			break;
 		}
 	}
 	if (pss != NID_undef) {
@@ -722,9 +744,97 @@ c14n_subtree(xmlDocPtr doc, xmlNodePtr root, xmlNodePtr holder, size_t *len)
 	return out;
 }
 
+/* Does a ds:Reference of @si name @obj by its Id ("#Id")? */
+static int
+obj_referenced(xmlNodePtr si, xmlNodePtr obj)
+{
+	xmlChar *id = xmlGetProp(obj, (const xmlChar *)"Id");
+	int found = 0;
+
+	for (xmlNodePtr r = si->children; id != NULL && r != NULL && !found;
+	     r = r->next) {
+		xmlChar *uri;
+
+		if (!is_el(r, NS_DSIG, "Reference"))
+			continue;
+		uri = xmlGetProp(r, (const xmlChar *)"URI");
+		found = uri != NULL && uri[0] == '#' &&
+		    xmlStrEqual(uri + 1, id);
+		xmlFree(uri);
+	}
+	xmlFree(id);
+	return found;
+}
+
+/* Appends the canonical form of @node (method under @ats) to @b. */
+static int
+c14n_append(xmlNodePtr node, xmlNodePtr ats, struct sc_buf *b)
+{
+	size_t n = 0;
+	uint8_t *p = c14n_subtree(node->doc, node, ats, &n);
+	struct sc_err e;
+	int rc = p != NULL ? sc_buf_append(b, p, n, &e) : -1;
+
+	free(p);
+	return rc;
+}
+
+/*
+ * EN 319 132-1 §5.5.2.2 (the XAdES 1.4.1 xades141:ArchiveTimeStamp
+ * input, §8.2.1): the references' outputs (@refs), then, canonicalised
+ * with the time-stamp's own ds:CanonicalizationMethod, ds:SignedInfo,
+ * ds:SignatureValue, ds:KeyInfo, every unsigned signature property
+ * before @ats in document order, and every ds:Object of the signature
+ * but the one holding the QualifyingProperties.
+ * @return malloc'd bytes (free()), or NULL.
+ */
+static uint8_t *
+ats_input(xmlNodePtr sn, xmlNodePtr qp, xmlNodePtr usp, xmlNodePtr ats,
+    const struct sc_buf *refs, size_t *len)
+{
+	xmlNodePtr si = child(sn, NS_DSIG, "SignedInfo");
+	xmlNodePtr sv = child(sn, NS_DSIG, "SignatureValue");
+	xmlNodePtr ki = child(sn, NS_DSIG, "KeyInfo");
+	struct sc_buf b;
+	struct sc_err e;
+	uint8_t *out = NULL;
+
+	/* An ArchiveTimeStamp of the XAdES 1.3.2 namespace (ETSI TS 101 903
+	 * v1.3.2 §7.7.1) takes only the ds:Objects that no reference
+	 * covers; the 1.4.1 one (EN 319 132-1 §5.5.2.2) every ds:Object
+	 * but the QualifyingProperties' (both checked on the DSS corpus). */
+	int v132 = ats->ns != NULL && ats->ns->href != NULL &&
+	    strcmp((const char *)ats->ns->href,
+		"http://uri.etsi.org/01903/v1.3.2#") == 0;
+
+	sc_buf_init(&b, SC_VER_MAX_DOCUMENT_DEFAULT * 2);
+	if (si == NULL || sv == NULL ||
+	    sc_buf_append(&b, refs->p, refs->len, &e) != 0 ||
+	    c14n_append(si, ats, &b) != 0 || c14n_append(sv, ats, &b) != 0 ||
+	    (ki != NULL && c14n_append(ki, ats, &b) != 0))
+		goto out;
+	for (xmlNodePtr n = usp->children; n != NULL && n != ats; n = n->next)
+		if (n->type == XML_ELEMENT_NODE &&
+		    c14n_append(n, ats, &b) != 0)
+			goto out;
+	for (xmlNodePtr n = sn->children; n != NULL; n = n->next)
+		if (is_el(n, NS_DSIG, "Object") && n != qp->parent &&
+		    !(v132 && obj_referenced(si, n)) &&
+		    c14n_append(n, ats, &b) != 0)
+			goto out;
+	if ((out = malloc(b.len > 0 ? b.len : 1)) != NULL) {
+		memcpy(out, b.p, b.len);
+		*len = b.len;
+	}
+out:
+	sc_buf_free(&b);
+	return out;
+}
+
 /* XAdES properties: levels, signing certificate, time-stamps. */
 static int
-xades_props(struct ver_ctx *c, xmlNodePtr sn, X509 *signer, struct ver_sig *sig)
+xades_props(struct ver_ctx *c, xmlNodePtr sn, X509 *signer, struct ver_sig *sig,
+    const struct sc_buf *refs)
 {
 	xmlNodePtr sp = own_signed_props(sn);
 	xmlNodePtr qp =
@@ -789,11 +899,14 @@ xades_props(struct ver_ctx *c, xmlNodePtr sn, X509 *signer, struct ver_sig *sig)
 		if ((der = b64_node(et, &len)) == NULL)
 			continue;
 		/* EN 319 132-1 §5.3: a SignatureTimeStamp covers the
-		 * canonicalised ds:SignatureValue. Archive imprints (§5.5.2)
-		 * are not computed yet. */
+		 * canonicalised ds:SignatureValue; an ArchiveTimeStamp the
+		 * input of §5.5.2.2 (ats_input). */
 		cv = NULL;
 		if (strcmp(type, "signature") == 0 && sv != NULL)
 			cv = c14n_subtree(sn->doc, sv, n, &cvlen);
+		else if (strcmp(type, "archive") == 0 && refs != NULL &&
+		    refs->len > 0)
+			cv = ats_input(sn, qp, usp, n, refs, &cvlen);
 		seg.p = cv;
 		seg.n = cvlen;
 		if (ver_tst(c, der, len, cv != NULL ? &seg : NULL, 1, type,
@@ -947,9 +1060,12 @@ xml_signature(struct ver_ctx *c, struct xml_ctx *x, xmlNodePtr sn,
 	X509 *signer = NULL;
 	STACK_OF(X509) *pool = NULL;
 	int has_sp_ref = 0, detached_missing = 0, bad_base64 = 0, rc = -1;
+	int rc_props;
 	struct ver_seg dseg = {c->o->detached, c->o->detached_len};
 	const struct ver_seg *det = c->o->detached != NULL ? &dseg : NULL;
+	struct sc_buf refs; /* the references' outputs, for archive ts */
 
+	sc_buf_init(&refs, SC_VER_MAX_DOCUMENT_DEFAULT * 2);
 	if ((sig = ver_sig_add(c->rep, "XAdES", c->err)) == NULL)
 		return -1;
 	if (parent != NULL) {
@@ -1087,15 +1203,17 @@ xml_signature(struct ver_ctx *c, struct xml_ctx *x, xmlNodePtr sn,
 		ver_sig_verdict(sig, SC_VER_INDETERMINATE,
 		    "NO_SIGNING_CERTIFICATE_FOUND");
 		if (ki != NULL && child(ki, NS_DSIG, "KeyValue") != NULL)
-			xmlsec_verify(det, sn, NULL, sig);
+			xmlsec_verify(det, sn, NULL, sig, NULL);
 	} else {
-		xmlsec_verify(det, sn, signer, sig);
+		xmlsec_verify(det, sn, signer, sig, &refs);
 		free(sig->subject);
 		free(sig->issuer);
 		sig->subject = ver_name(X509_get_subject_name(signer));
 		sig->issuer = ver_name(X509_get_issuer_name(signer));
 	}
-	if (xades_props(c, sn, signer, sig) != 0)
+	rc_props = xades_props(c, sn, signer, sig, &refs);
+	sc_buf_free(&refs);
+	if (rc_props != 0)
 		goto out;
 	if (!sig->not_etsi && !has_sp_ref) {
 		sig->not_etsi = 1; /* unsigned properties: XML-NOT-ETSI */
@@ -1122,6 +1240,7 @@ xml_signature(struct ver_ctx *c, struct xml_ctx *x, xmlNodePtr sn,
 	}
 	rc = 0;
 out:
+	sc_buf_free(&refs);
 	sk_X509_pop_free(pool, X509_free);
 	return rc;
 }

@@ -107,6 +107,17 @@ for lv in B-B B-T B-LT B-LTA; do
 	v "x-$lv.xml"
 	ok 'passed "x-$lv.xml" "$lv"' "XAdES $lv online: TOTAL-PASSED, $lv, qualified"
 done
+# ts_all_valid FILE.json TYPES: every time-stamp valid (token and imprint),
+# and the types seen are exactly TYPES (sorted, comma-separated).
+ts_all_valid() {
+	python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+ts=[t for s in d["signatures"] for t in s["timestamps"]]+d.get("document_timestamps",[])
+assert all(t["valid"] and t["imprint"]=="match" for t in ts), ts
+assert ",".join(sorted({t["type"] for t in ts}))==sys.argv[2], ts' "$1" "$2"
+}
+ok 'ts_all_valid p-B-LTA.pdf.json document,signature' "PAdES B-LTA: signature and document time-stamps valid, imprints match"
+ok 'ts_all_valid x-B-LTA.xml.json archive,signature' "XAdES B-LTA: signature and archive time-stamps valid (EN 319 132-1 §5.5.2.2 imprint)"
 ok '[ "$(jget p-B-B.pdf.json signatures.0.revocation.source)" = online ] && [ "$(jget p-B-B.pdf.json signatures.0.revocation.status)" = good ]' \
 	"B-B: the status came from sceaud's OCSP responder (online, good)"
 ok '[ "$(jget p-B-LT.pdf.json signatures.0.revocation.source)" = embedded ]' \

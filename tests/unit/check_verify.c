@@ -1693,6 +1693,14 @@ START_TEST(corpus_spot_checks)
 	    {"cades/cades-t-copied-sigtst.p7m", "signature", "mismatch"},
 	    {"xades/xades-extended-t.xml", "signature", "match"},
 	    {"xades/xades-t-copied-sigtst.xml", "signature", "mismatch"},
+	    /* XAdES archive time-stamps (EN 319 132-1 §5.5.2.2; the 1.3.2
+	     * namespace as TS 101 903 v1.3.2 §7.7.1) */
+	    {"xades/xades-lta-valid.xml", "archive", "match"},
+	    {"xades/dss1987-enveloped-baseline-lta.xml", "archive", "match"},
+	    {"xades/Signature-X-HU_POL-3.xml", "archive", "match"},
+	    {"xades/dss3732-enveloped-arcTst132.xml", "archive", "match"},
+	    {"xades/dss3732-enveloping-arcTst132.xml", "archive", "match"},
+	    {"xades/xades-lta-copied-atst.xml", "archive", "mismatch"},
 	};
 	json_t *j;
 
