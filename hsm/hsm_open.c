@@ -65,7 +65,9 @@ login(struct sc_hsm *hsm, const struct sc_config *cfg, struct sc_err *err)
 	pin = pin_read(cfg, err);
 	if (pin == NULL)
 		return -1;
+	HSM_LSAN_OFF(); /* libp11 keeps a copy of the PIN: hsm_int.h */
 	r = PKCS11_login(hsm->slot, 0, pin);
+	HSM_LSAN_ON();
 	sc_secret_free(pin); /* OPENSSL_cleanse, then free */
 	pin = NULL;
 	if (r == 0)
