@@ -150,28 +150,39 @@ read_sig_dict(struct pdf_walk *w, qpdf_oh v, const char *field)
 		}
 	}
 	ct = qpdf_oh_get_key(q, v, "/Contents");
+	str = NULL;
 	if (qpdf_oh_is_string(q, ct)) {
 		str = qpdf_oh_get_binary_string_value(q, ct, &len);
-		if (str != NULL && len > 0 && len <= 16 * 1024 * 1024) {
-			for (size_t i = 0; i < w->nsigs; i++) {
-				struct pdf_sig *o = &w->sigs[i];
+		if (str == NULL || len == 0 || len > 16 * 1024 * 1024)
+			str = NULL;
+	}
+	for (size_t i = 0; i < w->nsigs; i++) {
+		struct pdf_sig *o = &w->sigs[i];
+		int same;
 
-				if (o->br_n == t.br_n &&
-				    memcmp(o->br, t.br, sizeof(t.br)) == 0 &&
-				    o->clen == len &&
-				    memcmp(o->contents, str, len) == 0) {
-					o->in_last |= w->last;
-					qclear(q);
-					return;
-				}
-			}
-			if ((t.contents = malloc(len)) == NULL) {
-				w->nomem = 1;
-				return;
-			}
-			memcpy(t.contents, str, len);
-			t.clen = len;
+		if (o->br_n != t.br_n || memcmp(o->br, t.br, sizeof(t.br)) != 0)
+			continue;
+		/* Without a /Contents (USF, pades-brief §3) the same
+		 * dictionary is known by its object number. */
+		if (str != NULL)
+			same = o->clen == len &&
+			    memcmp(o->contents, str, len) == 0;
+		else
+			same = o->contents == NULL && t.objid != 0 &&
+			    o->objid == t.objid;
+		if (same) {
+			o->in_last |= w->last;
+			qclear(q);
+			return;
 		}
+	}
+	if (str != NULL) {
+		if ((t.contents = malloc(len)) == NULL) {
+			w->nomem = 1;
+			return;
+		}
+		memcpy(t.contents, str, len);
+		t.clen = len;
 	}
 	sf = qpdf_oh_get_key(q, v, "/SubFilter");
 	if (qpdf_oh_is_name(q, sf))
@@ -393,6 +404,24 @@ only_space(const uint8_t *p, size_t n)
 		    p[i] != '\t' && p[i] != '\0' && p[i] != '\f')
 			return 0;
 	return 1;
+}
+
+/*
+ * Do the bytes after the last %%EOF hold PDF syntax (an object, an xref
+ * or a trailer)? That is the incremental saving attack without an xref,
+ * which recovering readers show (pades-brief §3, ISA): it fails, where
+ * mere junk after %%EOF is only a warning.
+ */
+static int
+trailing_syntax(const uint8_t *p, size_t n)
+{
+	static const char *const tok[] = {"endobj", " obj", "\nobj",
+	    "\robj", "xref", "trailer", "startxref", "stream"};
+
+	for (size_t i = 0; i < sizeof(tok) / sizeof(tok[0]); i++)
+		if (memmem(p, n, tok[i], strlen(tok[i])) != NULL)
+			return 1;
+	return 0;
 }
 
 static const char *
@@ -764,7 +793,8 @@ pdf_modifications(struct ver_ctx *c, struct pdf_walk *w, struct ver_sig **vs,
 	for (size_t i = 0; i < w->nsigs; i++) {
 		struct ver_sig *sig = vs[i];
 		size_t k;
-		int page = 0, other = 0, xref_bad = 0, docmdp_bad = 0;
+		int page = 0, other = 0, xref_bad = 0, docmdp_bad = 0,
+		    overlay = 0;
 
 		if (sig == NULL || sig->coverage == NULL)
 			continue;
@@ -802,6 +832,12 @@ pdf_modifications(struct ver_ctx *c, struct pdf_walk *w, struct ver_sig **vs,
 				struct ver_mod mm = mods[j][m];
 				int p = w->sigs[i].docmdp;
 
+				/* ISO 32000-1 §12.8.2.2 table 254: P=3 lets
+				 * annotations be added, even those that paint
+				 * over the page. */
+				if (p == 3 && mm.allowed == 0 &&
+				    strcmp(mm.kind, "annotation") == 0)
+					mm.allowed = 1;
 				/* ISO 32000-1 §12.8.2.2 table 254: P=1 only
 				 * LTV material and time-stamps, P=2 also form
 				 * filling and signing, P=3 also annotations. */
@@ -827,6 +863,9 @@ pdf_modifications(struct ver_ctx *c, struct pdf_walk *w, struct ver_sig **vs,
 				if (mm.allowed == 0) {
 					if (strcmp(mm.kind, "page") == 0)
 						page = 1;
+					else if (strcmp(mm.kind,
+						     "annotation") == 0)
+						overlay = 1;
 					else if (strcmp(mm.kind,
 						     "xref-mismatch") == 0)
 						xref_bad = 1;
@@ -859,6 +898,16 @@ pdf_modifications(struct ver_ctx *c, struct pdf_walk *w, struct ver_sig **vs,
 			ver_sig_verdict(sig, SC_VER_TOTAL_FAILED,
 			    "FORMAT_FAILURE");
 		}
+		if (overlay && !docmdp_bad) {
+			/* What the reader sees over the signed page is not
+			 * what was signed (evil annotation attack). */
+			ver_sig_reason(sig,
+			    "ISO 32000-1 §12.5.5 / §12.8.2: an annotation "
+			    "added or changed after signing paints over the "
+			    "signed page");
+			ver_sig_verdict(sig, SC_VER_TOTAL_FAILED,
+			    "FORMAT_FAILURE");
+		}
 		for (size_t q = 0; q < sig->nmods; q++) {
 			const struct ver_mod *m = &sig->mods[q];
 
@@ -871,12 +920,22 @@ pdf_modifications(struct ver_ctx *c, struct pdf_walk *w, struct ver_sig **vs,
 				    "warning: a signature dictionary or signed "
 				    "field was changed after signing; what "
 				    "viewers show is not what was signed");
-			else if (strcmp(m->kind, "trailing-data") == 0)
+			else if (strcmp(m->kind, "trailing-data") == 0 &&
+			    trailing_syntax(doc + revs[nrev - 2],
+				len - revs[nrev - 2])) {
+				ver_sig_reason(sig,
+				    "ISO 32000-1 §7.5.6: PDF objects after "
+				    "the last %%%%EOF, outside any revision "
+				    "(incremental saving attack)");
+				ver_sig_verdict(sig, SC_VER_TOTAL_FAILED,
+				    "FORMAT_FAILURE");
+			} else if (strcmp(m->kind, "trailing-data") == 0)
 				ver_sig_reason(sig,
 				    "warning: bytes after the last %%%%EOF "
 				    "(ISO 32000-1 §7.5.5)");
 			else if (strcmp(m->kind, "page") != 0 &&
-			    strcmp(m->kind, "xref-mismatch") != 0)
+			    strcmp(m->kind, "xref-mismatch") != 0 &&
+			    strcmp(m->kind, "annotation") != 0)
 				other = 1;
 		}
 		if (other)

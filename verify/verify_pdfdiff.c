@@ -13,7 +13,9 @@
  *   form-fill   a non-signature field's value or appearance
  *   annotation  a new or changed annotation other than a signature widget
  *   page        the page tree or a page (pages added or removed, content
- *               replaced): a visible change of the signed document
+ *               replaced), or a content stream, font or XObject the
+ *               older revision's pages draw with, re-written in place:
+ *               a visible change of the signed document
  *   undefined   anything else changed (shadow attacks land here)
  *   xref-mismatch  an xref entry of the update points at another object
  * New objects that are none of these (appearance streams, fonts) are
@@ -21,7 +23,8 @@
  *
  * Allowed: signature, dss, metadata, catalog, form-fill, annotation for an
  * approval signature (ISO 32000-1 §12.8.2: without DocMDP nothing is
- * forbidden, the changes are shown); page and undefined are not.
+ * forbidden, the changes are shown), except an annotation that paints
+ * over the page (annot_paints); page and undefined are not.
  * Not yet: DocMDP /P and FieldMDP locks, per-path justification of
  * pre-existing objects, diffs against every later revision.
  */
@@ -34,12 +37,20 @@
 
 #define DIFF_MAX_OBJECTS 100000
 #define DIFF_MAX_DSS 4096
+#define DIFF_MAX_DRAW 4096
+#define DIFF_MAX_PAGES 10000
+#define DIFF_MAX_DEPTH 32 /* /Parent chains, nested form XObjects */
+#define DIFF_MAX_RES 256  /* entries read from one resource dictionary */
 
 struct rev {
 	qpdf_data q;
 	int root, acroform, info, dss;
 	int dssobj[DIFF_MAX_DSS]; /* objects listed by /DSS and /VRI */
 	size_t ndss;
+	int draw[DIFF_MAX_DRAW]; /* what the pages draw with (older rev.) */
+	size_t ndraw;
+	int res[DIFF_MAX_DRAW]; /* their resource dictionaries, indirect */
+	size_t nres;
 };
 
 static void
@@ -96,7 +107,137 @@ dss_collect_arrays(struct rev *r, qpdf_oh d)
 }
 
 static int
-rev_open(struct rev *r, const uint8_t *doc, size_t len)
+in_list(const int *l, size_t n, int id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Adds indirect @o to the list @l (@n entries); 1 if it is new. */
+static int
+list_add(qpdf_data q, int *l, size_t *n, qpdf_oh o)
+{
+	int id;
+
+	if (!qpdf_oh_is_indirect(q, o))
+		return 0;
+	id = qpdf_oh_get_object_id(q, o);
+	if (id <= 0 || *n >= DIFF_MAX_DRAW || in_list(l, *n, id))
+		return 0;
+	l[(*n)++] = id;
+	return 1;
+}
+
+/* An object the pages draw with. */
+static int
+draw_add(struct rev *r, qpdf_oh o)
+{
+	return list_add(r->q, r->draw, &r->ndraw, o);
+}
+
+/*
+ * The fonts and XObjects a resource dictionary names (ISO 32000-1
+ * §7.8.3), and what form XObjects draw in turn (§8.10), bounded. The
+ * values are gathered before any recursion: qpdf has one dictionary
+ * iterator per handle.
+ */
+static void
+draw_resources(struct rev *r, qpdf_oh res, int depth)
+{
+	static const char *keys[] = {"/Font", "/XObject"};
+	qpdf_data q = r->q;
+
+	if (depth > DIFF_MAX_DEPTH || !qpdf_oh_is_dictionary(q, res))
+		return;
+	/* A shared dictionary is read once (pages share their parent's). */
+	if (qpdf_oh_is_indirect(q, res) && !list_add(q, r->res, &r->nres, res))
+		return;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		qpdf_oh d = qpdf_oh_get_key(q, res, keys[k]);
+		qpdf_oh vals[DIFF_MAX_RES];
+		size_t nv = 0;
+
+		if (qpdf_oh_is_dictionary(q, d) &&
+		    (!qpdf_oh_is_indirect(q, d) ||
+			list_add(q, r->res, &r->nres, d))) {
+			qpdf_oh_begin_dict_key_iter(q, d);
+			while (qpdf_oh_dict_more_keys(q) && nv < DIFF_MAX_RES)
+				vals[nv++] = qpdf_oh_get_key(q, d,
+				    qpdf_oh_dict_next_key(q));
+		}
+		for (size_t i = 0; i < nv; i++) {
+			if (draw_add(r, vals[i]) &&
+			    qpdf_oh_is_stream(q, vals[i])) {
+				qpdf_oh sd = qpdf_oh_get_dict(q, vals[i]);
+				qpdf_oh sr =
+				    qpdf_oh_get_key(q, sd, "/Resources");
+
+				draw_resources(r, sr, depth + 1);
+				qpdf_oh_release(q, sr);
+				qpdf_oh_release(q, sd);
+			}
+			qpdf_oh_release(q, vals[i]);
+		}
+		qpdf_oh_release(q, d);
+	}
+}
+
+/*
+ * What the pages of this revision draw with: their content streams
+ * (ISO 32000-1 §7.8.2) and, through their (inherited, §7.7.3.4)
+ * resources, fonts and XObjects. Re-writing one of these objects in a
+ * later update changes what a signed page shows while the page
+ * dictionary stays the same.
+ */
+static void
+draw_collect(struct rev *r)
+{
+	qpdf_data q = r->q;
+	int np = qpdf_get_num_pages(q);
+
+	for (int i = 0; i < np && i < DIFF_MAX_PAGES; i++) {
+		qpdf_oh pg = qpdf_get_page_n(q, (size_t)i);
+		qpdf_oh ct = qpdf_oh_get_key(q, pg, "/Contents");
+		qpdf_oh node = pg, res = qpdf_oh_get_key(q, pg, "/Resources");
+
+		draw_add(r, ct);
+		if (qpdf_oh_is_array(q, ct)) {
+			int n = qpdf_oh_get_array_n_items(q, ct);
+
+			for (int k = 0; k < n && k < DIFF_MAX_DRAW; k++) {
+				qpdf_oh it = qpdf_oh_get_array_item(q, ct, k);
+
+				draw_add(r, it);
+				qpdf_oh_release(q, it);
+			}
+		}
+		for (int up = 0;
+		     up < DIFF_MAX_DEPTH && !qpdf_oh_is_dictionary(q, res);
+		     up++) {
+			qpdf_oh parent = qpdf_oh_get_key(q, node, "/Parent");
+
+			if (node != pg)
+				qpdf_oh_release(q, node);
+			node = parent;
+			if (!qpdf_oh_is_dictionary(q, node))
+				break;
+			qpdf_oh_release(q, res);
+			res = qpdf_oh_get_key(q, node, "/Resources");
+		}
+		if (node != pg)
+			qpdf_oh_release(q, node);
+		draw_resources(r, res, 0);
+		qpdf_oh_release(q, res);
+		qpdf_oh_release(q, ct);
+		qpdf_oh_release(q, pg);
+	}
+	rclear(q);
+}
+
+static int
+rev_open(struct rev *r, const uint8_t *doc, size_t len, int draw)
 {
 	qpdf_oh root, tr, dss, vri;
 	qpdf_data q;
@@ -139,6 +280,8 @@ rev_open(struct rev *r, const uint8_t *doc, size_t len)
 		}
 	}
 	rclear(q);
+	if (draw)
+		draw_collect(r);
 	return 0;
 }
 
@@ -250,13 +393,90 @@ dict_differs(qpdf_data qa, qpdf_oh a, qpdf_data qb, qpdf_oh b,
 	return diff;
 }
 
+/*
+ * Does a key of dictionary @a name something else in @b, or nothing?
+ * Keys added in @b do not count: a new resource name is drawn only by
+ * new content, which is judged on its own.
+ */
+static int
+keys_repointed(qpdf_data qa, qpdf_oh a, qpdf_data qb, qpdf_oh b)
+{
+	char keys[DIFF_MAX_RES][64];
+	size_t nk = 0;
+	int diff = 0;
+
+	if (!qpdf_oh_is_dictionary(qa, a) || !qpdf_oh_is_dictionary(qb, b))
+		return 1;
+	qpdf_oh_begin_dict_key_iter(qa, a);
+	while (qpdf_oh_dict_more_keys(qa) && nk < DIFF_MAX_RES)
+		snprintf(keys[nk++], sizeof(keys[0]), "%s",
+		    qpdf_oh_dict_next_key(qa));
+	for (size_t i = 0; i < nk && !diff; i++) {
+		qpdf_oh va = qpdf_oh_get_key(qa, a, keys[i]);
+		qpdf_oh vb = qpdf_oh_get_key(qb, b, keys[i]);
+		char *sa = strdup(qpdf_oh_unparse(qa, va));
+		const char *sb = qpdf_oh_unparse(qb, vb);
+
+		if (sa == NULL || sb == NULL || strcmp(sa, sb) != 0)
+			diff = 1;
+		free(sa);
+		qpdf_oh_release(qa, va);
+		qpdf_oh_release(qb, vb);
+	}
+	rclear(qa);
+	rclear(qb);
+	return diff;
+}
+
 static int
 in_dss(const struct rev *r, int id)
 {
-	for (size_t i = 0; i < r->ndss; i++)
-		if (r->dssobj[i] == id)
-			return 1;
-	return 0;
+	return in_list(r->dssobj, r->ndss, id);
+}
+
+/*
+ * Does this annotation draw on the page (ISO 32000-1 §12.5)? Not when
+ * its flags hide it (Hidden, NoView: §12.5.3) or its /Rect is empty.
+ * Otherwise it does when it brings a normal appearance (§12.5.5), which
+ * may paint anything inside /Rect; without one, viewers draw a text note
+ * as an icon and a link or a pop-up as nothing that hides content, and
+ * the other types as the shape or text they describe.
+ */
+static int
+annot_paints(qpdf_data q, qpdf_oh d)
+{
+	qpdf_oh f = qpdf_oh_get_key(q, d, "/F");
+	qpdf_oh rect = qpdf_oh_get_key(q, d, "/Rect");
+	qpdf_oh ap = qpdf_oh_get_key(q, d, "/AP");
+	qpdf_oh n = qpdf_oh_get_key(q, ap, "/N");
+	long long flags =
+	    qpdf_oh_is_integer(q, f) ? qpdf_oh_get_int_value(q, f) : 0;
+	double v[4] = {0, 0, 0, 0};
+	int paints = 1;
+
+	if (qpdf_oh_is_array(q, rect) &&
+	    qpdf_oh_get_array_n_items(q, rect) == 4) {
+		for (int i = 0; i < 4; i++) {
+			qpdf_oh it = qpdf_oh_get_array_item(q, rect, i);
+
+			if (qpdf_oh_is_number(q, it))
+				v[i] = qpdf_oh_get_numeric_value(q, it);
+			qpdf_oh_release(q, it);
+		}
+	}
+	if ((flags & (2 | 32)) != 0 || v[0] == v[2] || v[1] == v[3])
+		paints = 0;
+	else if (!qpdf_oh_is_stream(q, n) && !qpdf_oh_is_dictionary(q, n) &&
+	    (name_is(q, d, "/Subtype", "/Text") ||
+		name_is(q, d, "/Subtype", "/Link") ||
+		name_is(q, d, "/Subtype", "/Popup")))
+		paints = 0;
+	qpdf_oh_release(q, n);
+	qpdf_oh_release(q, ap);
+	qpdf_oh_release(q, rect);
+	qpdf_oh_release(q, f);
+	rclear(q);
+	return paints;
 }
 
 /* Classifies object @id that differs between @a (@oa, or none when
@@ -290,6 +510,17 @@ classify(struct rev *a, struct rev *b, int id, int exists, qpdf_oh oa,
 	if (name_is(qb, d, "/Type", "/XRef") ||
 	    name_is(qb, d, "/Type", "/ObjStm"))
 		return (struct ver_mod){NULL, 1};
+	/* A content stream, font or XObject of a page re-written in place
+	 * (same object number): the page dictionary is unchanged but what
+	 * it shows is not (ISO 32000-1 §7.8.2; shadow "replace via
+	 * overwrite", Mainka et al., NDSS 2021). */
+	if (exists && in_list(a->draw, a->ndraw, id))
+		return (struct ver_mod){"page", 0};
+	/* A resource name of such a page re-pointed (shadow "replace via
+	 * overlay"): the same, through its resource dictionary (§7.8.3). */
+	if (exists && in_list(a->res, a->nres, id) &&
+	    keys_repointed(a->q, oa, qb, ob))
+		return (struct ver_mod){"page", 0};
 	if (name_is(qb, d, "/Type", "/Sig") ||
 	    name_is(qb, d, "/Type", "/DocTimeStamp"))
 		return (struct ver_mod){"signature", !exists};
@@ -343,10 +574,14 @@ classify(struct rev *a, struct rev *b, int id, int exists, qpdf_oh oa,
 	}
 	if (qpdf_oh_has_key(qb, d, "/FT") || qpdf_oh_has_key(qb, d, "/Parent"))
 		return (struct ver_mod){"form-fill", 1};
+	/* An annotation that paints over the signed page can hide or
+	 * replace what was signed (the evil annotation attack, Rohlmann et
+	 * al., IEEE S&P 2021): not allowed here; DocMDP P=3 allows it
+	 * (verify_pdf.c). A text note or a link is. */
 	if (name_is(qb, d, "/Type", "/Annot") ||
 	    (qpdf_oh_has_key(qb, d, "/Subtype") &&
 		qpdf_oh_has_key(qb, d, "/Rect")))
-		return (struct ver_mod){"annotation", 1};
+		return (struct ver_mod){"annotation", !annot_paints(qb, d)};
 	if (!exists)
 		return (struct ver_mod){NULL, 1};
 	return m;
@@ -403,18 +638,24 @@ xref_consistent(const uint8_t *doc, size_t start, size_t end)
 			break; /* "trailer" */
 		if (read_uint(&q, e, &cnt) != 0 || cnt > 100000)
 			return 1;
-		while (q < e && (*q == ' ' || *q == '\r' || *q == '\n'))
-			q++;
-		for (size_t i = 0; i < cnt; i++, q += 20) {
+		for (size_t i = 0; i < cnt; i++) {
 			const uint8_t *o8;
-			size_t o, num;
+			size_t o, gen, num;
+			uint8_t type;
 
-			if (q + 18 > e)
+			/* "oooooooooo ggggg n": read by tokens. §7.5.4 makes
+			 * every entry 20 bytes, but readers also take the
+			 * 19-byte form ("n" and one EOL byte); a fixed stride
+			 * would let such an entry escape this check. */
+			if (read_uint(&q, e, &o) != 0 ||
+			    read_uint(&q, e, &gen) != 0)
 				return 1;
-			if (q[17] != 'n')
-				continue;
-			o8 = q;
-			if (read_uint(&o8, q + 10, &o) != 0 || o >= end)
+			while (q < e && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q >= e || (*q != 'n' && *q != 'f'))
+				return 1;
+			type = *q++;
+			if (type != 'n' || o >= end)
 				continue;
 			/* "N G obj" at the offset, N = first + i. */
 			o8 = doc + o;
@@ -437,7 +678,8 @@ ver_pdf_diff(const uint8_t *doc, size_t old_end, size_t new_end,
 	if ((a = calloc(1, sizeof(*a))) == NULL ||
 	    (b = calloc(1, sizeof(*b))) == NULL)
 		goto out;
-	if (rev_open(a, doc, old_end) != 0 || rev_open(b, doc, new_end) != 0)
+	if (rev_open(a, doc, old_end, 1) != 0 ||
+	    rev_open(b, doc, new_end, 0) != 0)
 		goto out;
 	tr = qpdf_get_trailer(b->q);
 	sz = qpdf_oh_get_key(b->q, tr, "/Size");
