@@ -400,6 +400,30 @@ put_grade(struct out *o, const struct ver_sig *s)
 	}
 }
 
+/*
+ * A certificate revoked after the time a time-stamp proves: the
+ * signature stays valid (EN 319 102-1 §5.6.2.1), but the reader should
+ * know that the certificate is no longer usable for new signatures.
+ */
+static void
+put_revoked_later(struct out *o, const struct ver_sig *s)
+{
+	if (s->ind != SC_VER_TOTAL_PASSED || s->revocation == NULL ||
+	    strcmp(s->revocation, "revoked") != 0 || s->rev_time[0] == '\0')
+		return;
+	put(o, tr(o, "  Révocation : le certificat a été révoqué le ",
+		   "  Revocation: the certificate was revoked on "));
+	put_doc(o, s->rev_time);
+	put(o,
+	    tr(o,
+		", après la signature (prouvée plus tôt par l'horodatage) : "
+		"la signature reste valide, mais ce certificat ne peut plus "
+		"servir à signer.\n",
+		", after the signature (proven earlier by the time-stamp): "
+		"the signature stays valid, but this certificate can no "
+		"longer be used to sign.\n"));
+}
+
 static void
 put_sig(struct out *o, const struct sc_ver_report *r, const struct ver_sig *s,
     size_t i)
@@ -425,6 +449,7 @@ put_sig(struct out *o, const struct sc_ver_report *r, const struct ver_sig *s,
 	put_when(o, r, s);
 	put_changes(o, s);
 	put_grade(o, s);
+	put_revoked_later(o, s);
 	put(o, tr(o, "  Résultat technique : ", "  Technical result: "));
 	put(o, sc_ver_indication_name(s->ind));
 	if (s->sub != NULL) {

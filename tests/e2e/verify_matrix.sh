@@ -158,6 +158,12 @@ ok 'passed p-B-T.pdf B-T && [ "$(jget p-B-T.pdf.json signatures.0.revocation.sta
 	"PAdES B-T after revocation: TOTAL-PASSED (revoked after the time-stamp)"
 v x-B-T.xml
 ok 'passed x-B-T.xml B-T' "XAdES B-T after revocation: TOTAL-PASSED"
+"$SC" verify p-B-T.pdf --trust root.pem >text-rev.txt 2>&1
+rc=$?
+ok '[ $rc = 0 ] && grep -q "révoqué le" text-rev.txt && grep -q "la signature reste valide" text-rev.txt' \
+	"citizen's text after revocation (B-T): valid, and says the certificate was revoked later"
+"$SC" verify p-B-T.pdf --trust root.pem --lang en >text-rev-en.txt 2>&1
+ok 'grep -q "revoked on" text-rev-en.txt' "... and in English"
 for lv in B-LT B-LTA; do
 	v "p-$lv.pdf"
 	ok 'passed "p-$lv.pdf" "$lv"' "PAdES $lv after revocation: TOTAL-PASSED"
