@@ -51,6 +51,7 @@ struct rev {
 	size_t ndraw;
 	int res[DIFF_MAX_DRAW]; /* their resource dictionaries, indirect */
 	size_t nres;
+	int warned; /* qpdf recovered something while reading */
 };
 
 static void
@@ -241,6 +242,7 @@ rev_open(struct rev *r, const uint8_t *doc, size_t len, int draw)
 {
 	qpdf_oh root, tr, dss, vri;
 	qpdf_data q;
+	QPDF_ERROR_CODE ec;
 
 	memset(r, 0, sizeof(*r));
 	if ((q = qpdf_init()) == NULL)
@@ -248,10 +250,11 @@ rev_open(struct rev *r, const uint8_t *doc, size_t len, int draw)
 	r->q = q;
 	qpdf_silence_errors(q);
 	qpdf_set_suppress_warnings(q, QPDF_TRUE);
-	if (qpdf_read_memory(q, "revision", (const char *)doc,
-		(unsigned long long)len, "") &
-	    QPDF_ERRORS)
+	ec = qpdf_read_memory(q, "revision", (const char *)doc,
+	    (unsigned long long)len, "");
+	if (ec & QPDF_ERRORS)
 		return -1;
+	r->warned = (ec & QPDF_WARNINGS) != 0;
 	root = qpdf_get_root(q);
 	tr = qpdf_get_trailer(q);
 	r->root = qpdf_oh_get_object_id(q, root);
@@ -666,14 +669,100 @@ xref_consistent(const uint8_t *doc, size_t start, size_t end)
 	return 1;
 }
 
+/* The value after the last "startxref" in doc[start, end), or 0. */
+static size_t
+last_startxref(const uint8_t *doc, size_t start, size_t end)
+{
+	const uint8_t *sx = NULL, *q;
+	size_t off = 0;
+
+	for (q = doc + start; q + 9 <= doc + end; q++)
+		if (memcmp(q, "startxref", 9) == 0)
+			sx = q;
+	if (sx == NULL)
+		return 0;
+	q = sx + 9;
+	if (read_uint(&q, doc + end, &off) != 0)
+		return 0;
+	return off;
+}
+
+/*
+ * Marks in @listed (@size entries) the objects that the update
+ * doc[old_end, new_end) defines or frees, when the update is plain: one
+ * classic xref table (ISO 32000-1 §7.5.4) at its startxref, followed by
+ * a trailer whose /Prev is the older revision's startxref, and no xref
+ * stream anywhere in it. Then every object it does not list resolves to
+ * the same bytes in both revisions (§7.5.6) and need not be compared:
+ * unchanged images are not decoded twice.
+ * @return 1 when @listed can be trusted, 0 to compare every object.
+ */
+static int
+update_listed(const uint8_t *doc, size_t old_end, size_t new_end,
+    unsigned char *listed, size_t size)
+{
+	const uint8_t *e = doc + new_end, *q;
+	size_t off = last_startxref(doc, old_end, new_end), prev = 0;
+	size_t first, cnt, old_sx = last_startxref(doc, 0, old_end);
+
+	if (off < old_end || off + 4 > new_end || old_sx == 0 ||
+	    memcmp(doc + off, "xref", 4) != 0 ||
+	    memmem(doc + old_end, new_end - old_end, "/XRefStm", 8) != NULL ||
+	    memmem(doc + old_end, new_end - old_end, "/XRef", 5) != NULL)
+		return 0;
+	q = doc + off + 4;
+	for (;;) {
+		if (read_uint(&q, e, &first) != 0)
+			break;
+		if (read_uint(&q, e, &cnt) != 0 || cnt > DIFF_MAX_OBJECTS)
+			return 0;
+		for (size_t i = 0; i < cnt; i++) {
+			size_t o, gen;
+
+			if (read_uint(&q, e, &o) != 0 ||
+			    read_uint(&q, e, &gen) != 0)
+				return 0;
+			while (q < e && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q >= e || (*q != 'n' && *q != 'f'))
+				return 0;
+			q++;
+			if (first + i < size)
+				listed[first + i] = 1;
+		}
+	}
+	while (q < e && (*q == ' ' || *q == '\r' || *q == '\n' || *q == '\t'))
+		q++;
+	if ((size_t)(e - q) < 7 || memcmp(q, "trailer", 7) != 0)
+		return 0;
+	/* /Prev of this trailer (§7.5.5), within its dictionary. */
+	{
+		const uint8_t *t = q + 7, *end = memmem(t, (size_t)(e - t),
+					       "startxref", 9);
+		const uint8_t *pv;
+
+		if (end == NULL)
+			return 0;
+		pv = memmem(t, (size_t)(end - t), "/Prev", 5);
+		if (pv == NULL ||
+		    memmem(pv + 5, (size_t)(end - pv - 5), "/Prev", 5) != NULL)
+			return 0;
+		pv += 5;
+		if (read_uint(&pv, end, &prev) != 0 || prev != old_sx)
+			return 0;
+	}
+	return 1;
+}
+
 int
 ver_pdf_diff(const uint8_t *doc, size_t old_end, size_t new_end,
     struct ver_mod *out, size_t max, size_t *n)
 {
 	struct rev *a = NULL, *b = NULL;
+	unsigned char *listed = NULL;
 	qpdf_oh tr, sz;
 	long long size;
-	int rc = -1;
+	int rc = -1, plain;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL ||
 	    (b = calloc(1, sizeof(*b))) == NULL)
@@ -689,7 +778,13 @@ ver_pdf_diff(const uint8_t *doc, size_t old_end, size_t new_end,
 		goto out;
 	if (!xref_consistent(doc, old_end, new_end) && *n < max)
 		out[(*n)++] = (struct ver_mod){"xref-mismatch", 0};
+	if ((listed = calloc((size_t)size, 1)) == NULL)
+		goto out;
+	plain = !a->warned && !b->warned &&
+	    update_listed(doc, old_end, new_end, listed, (size_t)size);
 	for (int id = 1; id < (int)size; id++) {
+		if (plain && !listed[id])
+			continue; /* same bytes in both revisions */
 		qpdf_oh oa = qpdf_get_object_by_id(a->q, id, 0);
 		qpdf_oh ob = qpdf_get_object_by_id(b->q, id, 0);
 		int ea = !qpdf_oh_is_null(a->q, oa);
@@ -735,5 +830,6 @@ out:
 		rev_close(b);
 	free(a);
 	free(b);
+	free(listed);
 	return rc;
 }
