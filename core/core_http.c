@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
 #include "sceau/http.h"
 
 #define HTTP_HEAD_MAX 16384
@@ -372,4 +375,76 @@ out:
 	sc_buf_free(&req);
 	sc_buf_free(&resp);
 	return rc;
+}
+
+/* @s as a malloc'd string if it is an http:// URL without a NUL. */
+static char *
+http_uri(const ASN1_IA5STRING *s)
+{
+	int n = ASN1_STRING_length(s);
+	const char *p = (const char *)ASN1_STRING_get0_data(s);
+
+	if (n <= 7 || n > 2048 || strncasecmp(p, "http://", 7) != 0 ||
+	    memchr(p, '\0', (size_t)n) != NULL)
+		return NULL;
+	return strndup(p, (size_t)n);
+}
+
+char *
+sc_http_crl_url(X509 *x)
+{
+	STACK_OF(DIST_POINT) *dps =
+	    X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	char *u = NULL;
+
+	for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps) && !u; i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		GENERAL_NAMES *gns;
+
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		gns = dp->distpoint->name.fullname;
+		for (int j = 0; j < sk_GENERAL_NAME_num(gns) && !u; j++) {
+			GENERAL_NAME *g = sk_GENERAL_NAME_value(gns, j);
+
+			if (g->type == GEN_URI)
+				u = http_uri(g->d.uniformResourceIdentifier);
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	ERR_clear_error();
+	return u;
+}
+
+/* The first http:// location of @x's AIA with access method @nid. */
+static char *
+aia_url(X509 *x, int nid)
+{
+	AUTHORITY_INFO_ACCESS *aia =
+	    X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+	char *u = NULL;
+
+	for (int i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia) && !u;
+	     i++) {
+		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+
+		if (OBJ_obj2nid(ad->method) == nid &&
+		    ad->location->type == GEN_URI)
+			u = http_uri(ad->location->d.uniformResourceIdentifier);
+	}
+	AUTHORITY_INFO_ACCESS_free(aia);
+	ERR_clear_error();
+	return u;
+}
+
+char *
+sc_http_ocsp_url(X509 *x)
+{
+	return aia_url(x, NID_ad_OCSP);
+}
+
+char *
+sc_http_issuer_url(X509 *x)
+{
+	return aia_url(x, NID_ad_ca_issuers);
 }

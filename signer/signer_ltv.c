@@ -243,39 +243,13 @@ static int
 crl_for(X509 *x, X509 *issuer, const struct sc_ltv_opts *o,
     struct sc_ltv *out, struct sc_err *err)
 {
-	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x,
-	    NID_crl_distribution_points, NULL, NULL);
-	const char *url = NULL;
+	char *url = sc_http_crl_url(x);
 	X509_CRL *crl = NULL;
 	uint8_t *body = NULL;
 	unsigned char *der = NULL;
 	size_t blen = 0;
 	int rc = -1, dl;
 
-	for (int i = 0; dps != NULL && url == NULL &&
-	     i < sk_DIST_POINT_num(dps); i++) {
-		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-		GENERAL_NAMES *gns;
-
-		if (dp->distpoint == NULL || dp->distpoint->type != 0)
-			continue;
-		gns = dp->distpoint->name.fullname;
-		for (int j = 0; j < sk_GENERAL_NAME_num(gns); j++) {
-			GENERAL_NAME *gn = sk_GENERAL_NAME_value(gns, j);
-			const char *s;
-
-			if (gn->type != GEN_URI)
-				continue;
-			s = (const char *)ASN1_STRING_get0_data(
-			    gn->d.uniformResourceIdentifier);
-			if (strncasecmp(s, "http://", 7) == 0 &&
-			    strlen(s) == (size_t)ASN1_STRING_length(
-				gn->d.uniformResourceIdentifier)) {
-				url = s;
-				break;
-			}
-		}
-	}
 	if (url == NULL) {
 		rc = 1;
 		goto out;
@@ -317,7 +291,7 @@ out:
 	OPENSSL_free(der);
 	free(body);
 	X509_CRL_free(crl);
-	CRL_DIST_POINTS_free(dps);
+	free(url);
 	return rc;
 }
 

@@ -85,92 +85,6 @@ net_init(struct ver_ctx *c)
 	return 0;
 }
 
-/* The first http:// OCSP URL of @x's AIA, malloc'd, or NULL. */
-static char *
-ocsp_url(X509 *x)
-{
-	STACK_OF(OPENSSL_STRING) *s = X509_get1_ocsp(x);
-	char *u = NULL;
-
-	for (int i = 0; s != NULL && i < sk_OPENSSL_STRING_num(s); i++) {
-		const char *v = sk_OPENSSL_STRING_value(s, i);
-
-		if (strncmp(v, "http://", 7) == 0) {
-			u = strdup(v);
-			break;
-		}
-	}
-	X509_email_free(s);
-	return u;
-}
-
-/* The first http:// full name of @x's CRL distribution points. */
-static char *
-crl_url(X509 *x)
-{
-	STACK_OF(DIST_POINT) *dps =
-	    X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
-	char *u = NULL;
-
-	for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps) && !u; i++) {
-		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-		GENERAL_NAMES *gns;
-
-		if (dp->distpoint == NULL || dp->distpoint->type != 0)
-			continue;
-		gns = dp->distpoint->name.fullname;
-		for (int j = 0; j < sk_GENERAL_NAME_num(gns); j++) {
-			GENERAL_NAME *g = sk_GENERAL_NAME_value(gns, j);
-			const ASN1_IA5STRING *s;
-
-			if (g->type != GEN_URI)
-				continue;
-			s = g->d.uniformResourceIdentifier;
-			if (ASN1_STRING_length(s) > 7 &&
-			    ASN1_STRING_length(s) < 2048 &&
-			    memcmp(ASN1_STRING_get0_data(s), "http://", 7) ==
-				0) {
-				u = strndup((const char *)
-						ASN1_STRING_get0_data(s),
-				    (size_t)ASN1_STRING_length(s));
-				break;
-			}
-		}
-	}
-	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-	ERR_clear_error();
-	return u;
-}
-
-/* RFC 5280 §4.2.2.1: the first http:// caIssuers URL of @x's AIA. */
-static char *
-issuer_url(X509 *x)
-{
-	AUTHORITY_INFO_ACCESS *aia =
-	    X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
-	char *u = NULL;
-
-	for (int i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia);
-	     i++) {
-		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
-		const ASN1_IA5STRING *s;
-
-		if (OBJ_obj2nid(ad->method) != NID_ad_ca_issuers ||
-		    ad->location->type != GEN_URI)
-			continue;
-		s = ad->location->d.uniformResourceIdentifier;
-		if (ASN1_STRING_length(s) > 7 && ASN1_STRING_length(s) < 2048 &&
-		    memcmp(ASN1_STRING_get0_data(s), "http://", 7) == 0) {
-			u = strndup((const char *)ASN1_STRING_get0_data(s),
-			    (size_t)ASN1_STRING_length(s));
-			break;
-		}
-	}
-	AUTHORITY_INFO_ACCESS_free(aia);
-	ERR_clear_error();
-	return u;
-}
-
 /*
  * RFC 5280 §4.2.2.1: caIssuers names a DER certificate or a "certs-only"
  * CMS SignedData (.p7c); servers also hand out PEM. Adds what it finds.
@@ -233,7 +147,7 @@ ver_net_issuer(struct ver_ctx *c, X509 *x, struct ver_sig *sig)
 	struct sc_err e;
 	int added = 0;
 
-	if (c->o->offline || (url = issuer_url(x)) == NULL)
+	if (c->o->offline || (url = sc_http_issuer_url(x)) == NULL)
 		return 0;
 	sc_err_clear(&e);
 	if (!allowed(c, url))
@@ -282,7 +196,7 @@ int
 ver_net_fetch(struct ver_ctx *c, X509 *x, X509 *issuer, int ocsp,
     struct ver_sig *sig)
 {
-	char *url = ocsp ? ocsp_url(x) : crl_url(x);
+	char *url = ocsp ? sc_http_ocsp_url(x) : sc_http_crl_url(x);
 	uint8_t *req = NULL, *resp = NULL;
 	size_t reqlen = 0, resplen = 0;
 	struct sc_err e;

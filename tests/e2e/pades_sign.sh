@@ -13,8 +13,7 @@ command -v certutil >/dev/null || e2e_skip "certutil (libnss3-tools) is missing"
 e2e_setup pades
 cd "$T" || exit 1
 # A fixed port, so that the certificates' OCSP and CRL URLs reach sceaud.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -i -e "s|^port = .*|port = $PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$PORT|" "$SCEAU_CONFIG"
+e2e_fixed_port
 "$SC" init --demo >init.out 2>&1
 rc=$?
 ok '[ $rc = 0 ]' "sceau init --demo"

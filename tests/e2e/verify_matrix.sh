@@ -15,8 +15,7 @@ SC="$E2E_BIN/sceau"
 e2e_setup vmatrix
 cd "$T" || exit 1
 # A fixed port, so that the certificates' OCSP and CRL URLs reach sceaud.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -i -e "s|^port = .*|port = $PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$PORT|" "$SCEAU_CONFIG"
+e2e_fixed_port
 "$SC" init --demo >init.out 2>&1
 rc=$?
 ok '[ $rc = 0 ]' "sceau init --demo"
@@ -83,14 +82,6 @@ v() {
 	shift
 	"$SC" verify "$f" --trust root.pem --format json "$@" >"$f.json" 2>"$f.verr"
 	VRC=$?
-}
-# jget FILE.json PATH: a field of the report (sig 0 unless PATH says).
-jget() {
-	python3 -c 'import json,sys
-d=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    d=d[int(k)] if isinstance(d,list) else d.get(k)
-print("null" if d is None else (str(d).lower() if isinstance(d,bool) else d))' "$1" "$2" 2>/dev/null
 }
 # passed FILE LEVEL: TOTAL-PASSED, that level, qualified under the law.
 passed() {

@@ -20,8 +20,7 @@ elif [ "${SCEAU_E2E_REQUIRED:-0}" = 1 ]; then
 fi
 e2e_setup xades
 cd "$T" || exit 1
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -i -e "s|^port = .*|port = $PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$PORT|" "$SCEAU_CONFIG"
+e2e_fixed_port
 "$SC" init --demo >init.out 2>&1
 rc=$?
 ok '[ $rc = 0 ]' "sceau init --demo"

@@ -62,6 +62,15 @@ e2e_teardown() {
 	[ -n "${E2E_KEEP:-}" ] || rm -rf "${T:?}"
 }
 
+# e2e_fixed_port: a free port written into sceau.conf as the server's port
+# and public_url, so that the OCSP, CRL and CA URLs that `sceau init`
+# puts in certificates reach this test's sceaud. Sets PORT.
+e2e_fixed_port() {
+	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	sed -i -e "s|^port = .*|port = $PORT|" \
+		-e "s|^public_url = .*|public_url = http://127.0.0.1:$PORT|" "$SCEAU_CONFIG"
+}
+
 # psql on the test's database.
 e2e_psql() {
 	PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -h "$E2E_PGHOST" -U postgres -d "$E2E_DB" -v ON_ERROR_STOP=1 -qtA "$@"
@@ -115,11 +124,16 @@ http() {
 
 # jq-free JSON field reader (python3 is on every Debian).
 jfield() {
+	jget "$T/body" "$1"
+}
+
+# jget FILE PATH: a field of a JSON file ("a.0.b"), as jfield.
+jget() {
 	python3 -c 'import json,sys
 d=json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."):
     d=d[int(k)] if isinstance(d,list) else d.get(k)
-print("null" if d is None else (str(d).lower() if isinstance(d,bool) else d))' "$T/body" "$1" 2>/dev/null
+print("null" if d is None else (str(d).lower() if isinstance(d,bool) else d))' "$1" "$2" 2>/dev/null
 }
 
 # e2e_token ROLE NAME [ALIAS]: a new bearer token from the CLI.

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "sceau/core.h"
 
 /*
@@ -38,5 +40,17 @@ struct sc_http_fetcher {
 int sc_http_fetch(const char *url, const char *ctype, const uint8_t *body,
     size_t len, unsigned timeout_s, size_t max, uint8_t **out,
     size_t *outlen, struct sc_err *err);
+
+/*
+ * The http:// URLs a certificate names (first of each kind; other
+ * schemes, and names with a NUL inside, are skipped). @return malloc'd
+ * text (free()), or NULL when there is none.
+ */
+/** RFC 5280 §4.2.1.13: the first cRLDistributionPoints full name. */
+char *sc_http_crl_url(X509 *x);
+/** RFC 5280 §4.2.2.1 / RFC 6960: the first OCSP responder of the AIA. */
+char *sc_http_ocsp_url(X509 *x);
+/** RFC 5280 §4.2.2.1: the first caIssuers location of the AIA. */
+char *sc_http_issuer_url(X509 *x);
 
 #endif
