@@ -13,11 +13,7 @@ command -v certutil >/dev/null || e2e_skip "certutil (libnss3-tools) is missing"
 e2e_setup pades
 cd "$T" || exit 1
 # A fixed port, so that the certificates' OCSP and CRL URLs reach sceaud.
-e2e_fixed_port
-"$SC" init --demo >init.out 2>&1
-rc=$?
-ok '[ $rc = 0 ]' "sceau init --demo"
-e2e_start_server
+e2e_demo_server
 # The test token is shared: aliases unique to this run.
 A="alice-$RANDOM$RANDOM" B="bob-$RANDOM$RANDOM"
 "$SC" key generate --alias "$A" --type ec-p256 >/dev/null

@@ -15,11 +15,7 @@ SC="$E2E_BIN/sceau"
 e2e_setup vmatrix
 cd "$T" || exit 1
 # A fixed port, so that the certificates' OCSP and CRL URLs reach sceaud.
-e2e_fixed_port
-"$SC" init --demo >init.out 2>&1
-rc=$?
-ok '[ $rc = 0 ]' "sceau init --demo"
-e2e_start_server
+e2e_demo_server
 "$SC" ca cert root >root.pem
 
 OFF1=$(e2e_token ra_officer "off1-$RANDOM")

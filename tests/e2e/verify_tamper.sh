@@ -20,11 +20,7 @@ e2e_setup tamper
 cd "$T" || exit 1
 # A fixed port, so that the certificates' OCSP and CRL URLs reach sceaud
 # (B-LT embeds their answers).
-e2e_fixed_port
-"$SC" init --demo >init.out 2>&1
-rc=$?
-ok '[ $rc = 0 ]' "sceau init --demo"
-e2e_start_server
+e2e_demo_server
 # The test token is shared: an alias unique to this run. Keys and
 # signatures go through sceaud, which keeps the HSM open (each CLI command
 # opens it again: seconds, under ASan).

@@ -20,11 +20,7 @@ elif [ "${SCEAU_E2E_REQUIRED:-0}" = 1 ]; then
 fi
 e2e_setup xades
 cd "$T" || exit 1
-e2e_fixed_port
-"$SC" init --demo >init.out 2>&1
-rc=$?
-ok '[ $rc = 0 ]' "sceau init --demo"
-e2e_start_server
+e2e_demo_server
 A="xades-$RANDOM$RANDOM"
 "$SC" key generate --alias "$A" --type ec-p256 >/dev/null
 echo '{"givenName":"Awa","surname":"Traoré","commonName":"Awa Traoré","title":"Directrice"}' >awa.json

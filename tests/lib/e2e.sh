@@ -71,6 +71,17 @@ e2e_fixed_port() {
 		-e "s|^public_url = .*|public_url = http://127.0.0.1:$PORT|" "$SCEAU_CONFIG"
 }
 
+# e2e_demo_server: e2e_fixed_port, `sceau init --demo` (one check), and
+# sceaud started on that port.
+e2e_demo_server() {
+	local rc
+	e2e_fixed_port
+	"$E2E_BIN/sceau" init --demo >"$T/init.out" 2>&1
+	rc=$?
+	ok "[ $rc = 0 ]" "sceau init --demo"
+	e2e_start_server
+}
+
 # psql on the test's database.
 e2e_psql() {
 	PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -h "$E2E_PGHOST" -U postgres -d "$E2E_DB" -v ON_ERROR_STOP=1 -qtA "$@"
