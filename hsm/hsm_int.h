@@ -49,6 +49,17 @@
 #define HSM_LSAN_ON() ((void)0)
 #endif
 
+/*
+ * Another process sharing the token (the CLI beside the server, a second
+ * server) may be rewriting it while we read: SoftHSM2 and network HSMs
+ * then fail one C_GetSlotList / C_GetTokenInfo / C_FindObjects /
+ * C_GetAttributeValue for a moment. Read-only listings are tried
+ * HSM_RETRIES more times, hsm_retry_pause(attempt) apart (20 ms, 40 ms,
+ * ...; the OpenSSL error queue is cleared).
+ */
+#define HSM_RETRIES 4
+void hsm_retry_pause(int attempt);
+
 #define SC_HSM_ALIAS_MAX 64
 #define SC_HSM_ID_LEN 16 /* CKA_ID: first 16 bytes of SHA-256(alias) */
 

@@ -22,7 +22,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -227,14 +226,8 @@ p11_find_locked(struct sc_hsm *hsm, const char *alias, int priv,
 
 	int attempt;
 
-	/*
-	 * Another process sharing the token (the CLI beside the server, a
-	 * second server) may be creating or destroying objects while we list
-	 * them; SoftHSM2 and network HSMs then fail one C_FindObjects /
-	 * C_GetAttributeValue with CKR_OBJECT_HANDLE_INVALID or
-	 * CKR_GENERAL_ERROR. The listing is read-only, so try again a few
-	 * times before calling the token broken.
-	 */
+	/* Read-only: tried again while another process rewrites the
+	 * token (hsm_int.h, HSM_RETRIES). */
 	for (attempt = 0;; attempt++) {
 		if (priv)
 			r = PKCS11_enumerate_keys(hsm->slot->token, &keys, &n);
@@ -243,12 +236,10 @@ p11_find_locked(struct sc_hsm *hsm, const char *alias, int priv,
 			    &keys, &n);
 		if (r == 0)
 			break;
-		if (attempt == 4)
+		if (attempt == HSM_RETRIES)
 			return sc_err_crypto(err, SC_E_HSM,
 			    "cannot list the keys of the token");
-		ERR_clear_error();
-		struct timespec ts = { 0, 20000000L * (attempt + 1) };
-		nanosleep(&ts, NULL);
+		hsm_retry_pause(attempt);
 	}
 	for (i = 0; i < n; i++) {
 		if (keys[i].label != NULL && strcmp(keys[i].label, alias) == 0)

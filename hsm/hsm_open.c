@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -148,14 +149,31 @@ check_login(struct sc_hsm *hsm, struct sc_err *err)
 	return 0;
 }
 
+void
+hsm_retry_pause(int attempt)
+{
+	struct timespec ts = {0, 20000000L * (attempt + 1)};
+
+	ERR_clear_error();
+	nanosleep(&ts, NULL);
+}
+
 static int
 find_token(struct sc_hsm *hsm, const char *label, struct sc_err *err)
 {
 	unsigned int i;
+	int attempt;
 
-	if (PKCS11_enumerate_slots(hsm->ctx, &hsm->slots, &hsm->nslots) != 0)
-		return sc_err_crypto(err, SC_E_HSM,
-		    "cannot list the slots of the PKCS#11 module");
+	/* A token file being rewritten by another process (SoftHSM2) makes
+	 * C_GetTokenInfo fail for a moment: see hsm_retry_pause(). */
+	for (attempt = 0; PKCS11_enumerate_slots(hsm->ctx, &hsm->slots,
+			      &hsm->nslots) != 0;
+	     attempt++) {
+		if (attempt == HSM_RETRIES)
+			return sc_err_crypto(err, SC_E_HSM,
+			    "cannot list the slots of the PKCS#11 module");
+		hsm_retry_pause(attempt);
+	}
 	for (i = 0; i < hsm->nslots; i++) {
 		PKCS11_SLOT *sl = &hsm->slots[i];
 
