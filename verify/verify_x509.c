@@ -634,7 +634,7 @@ ver_x509_eval(struct ver_ctx *c, X509 *signer, const struct ver_material *m,
 		BN_free(bn);
 	}
 	if ((pool = pool_of(m, c->net)) == NULL)
-		return;
+		goto nomem;
 	if (c->anchors == NULL) {
 		display_chain(signer, pool, sig);
 		ver_sig_reason(sig,
@@ -654,7 +654,7 @@ ver_x509_eval(struct ver_ctx *c, X509 *signer, const struct ver_material *m,
 	     k++) {
 		sk_X509_free(pool);
 		if ((pool = pool_of(m, c->net)) == NULL)
-			goto out;
+			goto nomem;
 		r = run_verify(c->anchors, signer, pool, NULL, at, 0, &chain);
 	}
 	if (r == X509_V_ERR_CERT_HAS_EXPIRED && (poe = ver_sig_poe(sig)) > 0 &&
@@ -730,14 +730,20 @@ ver_x509_eval(struct ver_ctx *c, X509 *signer, const struct ver_material *m,
 	}
 	/* The responders' certificates may chain through any of these. */
 	if ((rpool = sk_X509_dup(chain)) == NULL)
-		goto out;
+		goto nomem;
 	for (int i = 0; i < sk_X509_num(pool); i++)
 		if (sk_X509_push(rpool, sk_X509_value(pool, i)) <= 0)
-			goto out;
+			goto nomem;
 	for (int i = 0; i + 1 < sk_X509_num(chain); i++)
 		if (chain_rev(c, m, rpool, sk_X509_value(chain, i),
 			sk_X509_value(chain, i + 1), i, at, sig) != 0)
 			break;
+	goto out;
+nomem:
+	/* Never a pass by default: what could not be checked is not. */
+	ver_sig_reason(sig, "out of memory while validating the chain");
+	ver_sig_verdict(sig, SC_VER_INDETERMINATE,
+	    "CERTIFICATE_CHAIN_GENERAL_FAILURE");
 out:
 	sk_X509_free(pool);  /* borrowed pointers */
 	sk_X509_free(rpool); /* borrowed pointers */
