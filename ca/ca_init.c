@@ -334,6 +334,127 @@ out:
 	return rc;
 }
 
+/* The value of @nid in @n as UTF-8, or "" (into @out, @len bytes). */
+static void
+name_entry(const X509_NAME *n, int nid, char *out, size_t len)
+{
+	int i = X509_NAME_get_index_by_NID(n, nid, -1);
+	const ASN1_STRING *v = i >= 0 ? X509_NAME_ENTRY_get_data(
+					    X509_NAME_get_entry(n, i))
+				      : NULL;
+	unsigned char *u = NULL;
+	int ul = v != NULL ? ASN1_STRING_to_UTF8(&u, v) : -1;
+
+	out[0] = '\0';
+	if (ul >= 0 && (size_t)ul < len) {
+		memcpy(out, u, (size_t)ul);
+		out[ul] = '\0';
+	}
+	OPENSSL_free(u);
+}
+
+static int
+valid_ca_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 40 || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+struct taken_arg {
+	const char *name;
+	enum sc_db_qs qs;
+};
+
+static int
+taken_fn(struct sc_db_conn *c, void *arg, struct sc_err *err)
+{
+	struct taken_arg *a = arg;
+	struct sc_db_ca_row row;
+
+	memset(&row, 0, sizeof(row));
+	a->qs = sc_db_ca_get(c, a->name, &row, err);
+	sc_db_ca_row_free(&row);
+	return a->qs == SC_DB_HARD ? -1 : 0;
+}
+
+int
+sc_ca_add(const struct sc_ca_env *env, const struct sc_actor *who,
+    const char *name, const char *cn, struct sc_ca_init_item *items,
+    size_t maxitems, size_t *nitems, struct sc_err *err)
+{
+	struct ca_profile p_ca, p_ocsp;
+	struct taken_arg t = {name, SC_DB_NONE};
+	struct ca_subject sj;
+	X509 *root = NULL, *ca = NULL, *svc = NULL;
+	char root_alias[80], ca_alias[80], alias[80], orgid[128], rcn[128];
+	char full[128], ocsp_cn[128], unit[48];
+	const char *mark = "";
+	size_t k = 0, ml = strlen(DEMO);
+	int rc = -1;
+
+	if (nitems != NULL)
+		*nitems = 0;
+	if (!valid_ca_name(name) || strcmp(name, "root") == 0 ||
+	    strncmp(name, "ocsp-", 5) == 0 || strcmp(name, "tsa") == 0)
+		return sc_err_set(err, SC_E_USAGE,
+		    "CA name \"%.48s\": lower-case letters, digits and '-', "
+		    "at most 40, not root/tsa/ocsp-*",
+		    name);
+	if (sc_ca_profiles_check(env, err) != 0 ||
+	    ca_profile_load(env->profiles_dir, "issuing-ca", &p_ca, err) !=
+		0 ||
+	    ca_profile_load(env->profiles_dir, "ocsp", &p_ocsp, err) != 0)
+		return -1;
+	if (sc_db_run_txn(env->db, taken_fn, &t, err) != 0)
+		return -1;
+	if (t.qs == SC_DB_ONE)
+		return sc_err_set(err, SC_E_CONFLICT,
+		    "a CA named \"%s\" exists", name);
+	if (ca_load_issuer(env, "root", &root, root_alias, err) != 0)
+		return -1;
+	/* The new units follow the root: same organizationIdentifier, and
+	 * the demonstration marker if the root has it. */
+	name_entry(X509_get_subject_name(root), NID_organizationIdentifier,
+	    orgid, sizeof(orgid));
+	name_entry(X509_get_subject_name(root), NID_commonName, rcn,
+	    sizeof(rcn));
+	if (strlen(rcn) >= ml && strcmp(rcn + strlen(rcn) - ml, DEMO) == 0)
+		mark = DEMO;
+	snprintf(full, sizeof(full), "%s%s", cn, mark);
+	snprintf(ocsp_cn, sizeof(ocsp_cn), "OCSP %s%s", cn, mark);
+	snprintf(unit, sizeof(unit), "ocsp-%s", name);
+	/* Pre-flight, as in sc_ca_init: no key before the subjects fit. */
+	if (unit_subject(&p_ca, full, orgid, &sj, err) != 0 ||
+	    unit_subject(&p_ocsp, ocsp_cn, orgid, &sj, err) != 0) {
+		err->code = SC_E_USAGE;
+		goto out;
+	}
+#define ITEM() (items != NULL && k < maxitems ? &items[k++] : NULL)
+	if (make_unit(env, who, &p_ca, name, "issuing", full, orgid, "root",
+		root, root_alias, &ca, ca_alias, ITEM(), err) != 0 ||
+	    make_unit(env, who, &p_ocsp, unit, "ocsp", ocsp_cn, orgid, name, ca,
+		ca_alias, &svc, alias, ITEM(), err) != 0)
+		goto out;
+#undef ITEM
+	if (nitems != NULL)
+		*nitems = k;
+	sc_log(SC_LOG_NOTICE, "ca: issuing CA %s added by %s (%s)", name,
+	    who->name, who->role);
+	rc = 0;
+out:
+	X509_free(root);
+	X509_free(ca);
+	X509_free(svc);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 
 struct list_arg {

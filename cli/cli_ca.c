@@ -62,8 +62,13 @@ cmd_init(struct cli *cli, int argc, char **argv)
 static const char ca_usage[] =
     "usage: sceau ca list\n"
     "       sceau ca cert NAME\n"
+    "       sceau ca add NAME --cn \"COMMON NAME\"\n"
     "  list : une ligne par AC : nom, sujet, alias de clé.\n"
-    "  cert : le certificat de l'AC NAME, en PEM. The CA's certificate.\n";
+    "  cert : le certificat de l'AC NAME, en PEM. The CA's certificate.\n"
+    "  add  : nouvelle AC émettrice sous la racine (clé créée dans le HSM)\n"
+    "         et son répondeur OCSP ; un profil la désigne par\n"
+    "         « issuer = NAME ». Adds an issuing CA under the root, with\n"
+    "         its OCSP responder; profiles name it with issuer = NAME.\n";
 
 int
 cmd_ca(struct cli *cli, int argc, char **argv)
@@ -87,6 +92,19 @@ cmd_ca(struct cli *cli, int argc, char **argv)
 			printf("%s\t%s\t%s\n", v[i].name, v[i].subject,
 			    v[i].key_alias);
 		free(v);
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[0], "add") == 0 &&
+	    strcmp(argv[2], "--cn") == 0) {
+		struct sc_ca_init_item items[4];
+
+		if (open_env(cli, &env, 1, &err) != 0 ||
+		    sc_ca_add(&env, &cli->actor, argv[1], argv[3], items, 4, &n,
+			&err) != 0)
+			return cli_fail(&err);
+		for (size_t i = 0; i < n; i++)
+			printf("%-20s %-32s %s\n", items[i].name,
+			    items[i].key_alias, items[i].subject);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[0], "cert") == 0) {

@@ -130,7 +130,7 @@ http() {
 		--max-time 60 "$@" "$URL$path") || out="000 none"
 	STATUS=${out%% *}
 	CTYPE=${out#* }
-	BODY=$(cat "$T/body")
+	BODY=$(tr -d '\000' <"$T/body")
 }
 
 # jq-free JSON field reader (python3 is on every Debian).

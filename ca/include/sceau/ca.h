@@ -103,6 +103,22 @@ int sc_ca_init(const struct sc_ca_env *env, const struct sc_actor *who,
     int demo, struct sc_ca_init_item *items, size_t maxitems,
     size_t *nitems, struct sc_err *err);
 
+/**
+ * Adds an issuing CA to an existing hierarchy (a later key ceremony):
+ * a new key in the HSM, its certificate from the root (profile
+ * issuing-ca), and its delegated OCSP responder's certificate (profile
+ * ocsp); organizationIdentifier and the demonstration marker follow the
+ * root's. Profiles name it with "issuer = NAME"; sceaud's OCSP responder
+ * and CRL worker pick it up without a restart.
+ * @param name [a-z0-9][a-z0-9-]{0,39}, not "root", not in use.
+ * @param cn the CA's commonName (RFC 5280 ub-common-name 64).
+ * @return 0, or -1: SC_E_USAGE (bad name or CN), SC_E_NOT_FOUND (no
+ *         hierarchy), SC_E_CONFLICT (the name exists), SC_E_HSM, SC_E_DB.
+ */
+int sc_ca_add(const struct sc_ca_env *env, const struct sc_actor *who,
+    const char *name, const char *cn, struct sc_ca_init_item *items,
+    size_t maxitems, size_t *nitems, struct sc_err *err);
+
 /** One CA, as listed. */
 struct sc_ca_info {
 	char name[48];
