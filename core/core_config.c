@@ -61,6 +61,8 @@ static const struct key keys[] = {
 	STR("ca", "profiles", ca_profiles),
 	STR("ca", "policy_arc", ca_policy_arc),
 	STR("ca", "organization_identifier", ca_org_id),
+	STR("signer", "tsa_url", signer_tsa_url),
+	STR("signer", "tsa_trust", signer_tsa_trust),
 };
 
 void

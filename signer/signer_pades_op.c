@@ -148,9 +148,18 @@ local_tsa(const struct sc_config *cfg, struct sc_hsm *hsm, struct sc_db *db,
 	if (nt == 0)
 		return sc_err_set(err, SC_E_NOT_FOUND,
 		    "no CA hierarchy: the TSA cannot be trusted (sceau init)");
-	lt->unit = sc_tsa_open_db(cfg, db, hsm, err);
-	if (lt->unit == NULL)
-		return -1;
+	if (cfg->signer_tsa_url[0] != '\0') {
+		/* A configured outside TSA ([signer] tsa_url): its tokens
+		 * must chain to [signer] tsa_trust or to sceau's roots. */
+		lt->client.url = cfg->signer_tsa_url;
+		lt->client.trust_file = cfg->signer_tsa_trust[0] != '\0'
+		    ? cfg->signer_tsa_trust
+		    : NULL;
+	} else {
+		lt->unit = sc_tsa_open_db(cfg, db, hsm, err);
+		if (lt->unit == NULL)
+			return -1;
+	}
 	lt->client.local = lt->unit;
 	lt->client.trust = lt->trust;
 	lt->client.ntrust = nt;

@@ -153,5 +153,12 @@ policy_arc = 2.16.466.1.1
 # The service's organizationIdentifier (ETSI EN 319 412-1), e.g.
 # NTRML-...; empty: only \`sceau init --demo\` can create a hierarchy.
 organization_identifier =
+
+[signer]
+# An outside TSA for B-T and above (RFC 3161 over http://), and the PEM
+# file of the anchors its tokens must chain to (sceau's roots count too);
+# empty: sceau's own TSA unit, in-process.
+tsa_url =
+tsa_trust =
 CONF
 }

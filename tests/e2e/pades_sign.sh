@@ -109,6 +109,21 @@ ok '[ "$(e2e_psql -c "select count(*) from audit_log where action = '"'"'sign.pa
 ok 'e2e_psql -c "select details from audit_log where action = '"'"'sign.pades'"'"' order by id desc limit 1" | grep -q document_sha256' \
 	"audit details carry the document SHA-256"
 
+# A configured outside TSA ([signer] tsa_url, tsa_trust): one that does
+# not answer makes B-T fail with nothing written; sceaud's /tsa over
+# HTTP, trusted through root.pem, stamps the signature.
+cp "$SCEAU_CONFIG" conf.bak
+grep -q '^tsa_url' "$SCEAU_CONFIG" || printf '\n[signer]\ntsa_url =\ntsa_trust =\n' >>"$SCEAU_CONFIG"
+sed -i -e "s|^tsa_url =.*|tsa_url = http://127.0.0.1:1/tsa|" "$SCEAU_CONFIG"
+"$SC" sign pades pdf/classic.pdf otsa0.pdf --key "$A" --level B-T >/dev/null 2>otsa0.err
+rc=$?
+ok '[ $rc != 0 ] && [ ! -e otsa0.pdf ]' "[signer] tsa_url that does not answer: B-T refused, nothing written"
+sed -i -e "s|^tsa_url =.*|tsa_url = $URL/tsa|" -e "s|^tsa_trust =.*|tsa_trust = $T/root.pem|" "$SCEAU_CONFIG"
+"$SC" sign pades pdf/classic.pdf otsa.pdf --key "$A" --level B-T >/dev/null 2>otsa.err
+rc=$?
+ok '[ $rc = 0 ] && sig_ok otsa.pdf 1' "[signer] tsa_url = sceaud's /tsa over HTTP: B-T valid in pdfsig"
+cp conf.bak "$SCEAU_CONFIG"
+
 # REST
 ALICE=$(e2e_token signer "alice-$RANDOM" "$A")
 ADMIN=$(e2e_token ca_admin "admin-$RANDOM")

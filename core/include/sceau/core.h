@@ -237,6 +237,12 @@ struct sc_config {
 						 database.migrations */
 	char ca_policy_arc[64];	/* OID arc of the policies, 2.16.466.1.1 */
 	char ca_org_id[64];	/* the service's organizationIdentifier */
+	/* [signer] (docs/pades.md, docs/xades.md) */
+	char signer_tsa_url[256]; /* outside TSA for B-T and up (RFC 3161
+				     over http://); empty: sceau's own unit */
+	char signer_tsa_trust[SC_CONFIG_PATH_MAX]; /* PEM anchors of its
+						      tokens (with sceau's
+						      roots) */
 };
 
 /** The defaults (embedded layout under var/). */
