@@ -17,149 +17,7 @@
 #include "sceau/tsa.h"
 #include "sceau/xades.h"
 
-#define OP_CA_MAX (SC_DB_SIGN_CHAIN_MAX * 2)
-
-struct lookup {
-	const char *alias;
-	struct sc_db_sign_cert *out;
-	enum sc_db_qs qs;
-};
-
-static int
-lookup_txn(struct sc_db_conn *c, void *arg, struct sc_err *err)
-{
-	struct lookup *l = arg;
-
-	l->qs = sc_db_sign_cert_get(c, l->alias, l->out, err);
-	return l->qs == SC_DB_HARD ? -1 : 0;
-}
-
-struct audit {
-	const struct sc_actor *who;
-	const char *action;
-	const char *object;
-	const char *details;
-};
-
-static int
-audit_txn(struct sc_db_conn *c, void *arg, struct sc_err *err)
-{
-	struct audit *a = arg;
-	struct sc_audit_event ev;
-
-	ev.actor = a->who->name;
-	ev.role = a->who->role;
-	ev.action = a->action;
-	ev.object = a->object;
-	ev.details = a->details;
-	return sc_db_audit_append(c, &ev, err);
-}
-
-static X509 *
-der_x509(const uint8_t *p0, size_t len, struct sc_err *err)
-{
-	const unsigned char *p = p0;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-
-	if (x == NULL || p != p0 + len) {
-		X509_free(x);
-		sc_err_crypto(err, SC_E_DB, "a stored certificate is not DER");
-		return NULL;
-	}
-	return x;
-}
-
-/* sceau's TSA unit, trusted through the hierarchy's roots. */
-struct ltsa {
-	struct sc_tsa *unit;
-	struct sc_db_ca_row rows[OP_CA_MAX];
-	size_t nrows;
-	struct sc_tsa_der trust[OP_CA_MAX], inter[OP_CA_MAX];
-	X509 *x[OP_CA_MAX];
-	size_t nx;
-	struct sc_tsa_client client;
-};
-
-static int
-ca_load_txn(struct sc_db_conn *c, void *arg, struct sc_err *err)
-{
-	struct ltsa *lt = arg;
-	struct sc_db_ca_row *list = NULL;
-	size_t n = 0;
-	int rc = -1;
-
-	if (sc_db_ca_list(c, &list, &n, err) != 0)
-		return -1;
-	if (n > OP_CA_MAX)
-		n = OP_CA_MAX;
-	for (size_t i = 0; i < n; i++) {
-		if (sc_db_ca_get(c, list[i].name, &lt->rows[i], err) !=
-		    SC_DB_ONE) {
-			sc_err_set(err, SC_E_DB, "CA %s vanished",
-			    list[i].name);
-			goto out;
-		}
-		lt->nrows++;
-	}
-	rc = 0;
-out:
-	free(list);
-	return rc;
-}
-
-static void
-ltsa_free(struct ltsa *lt)
-{
-	sc_tsa_free(lt->unit);
-	for (size_t i = 0; i < lt->nrows; i++)
-		sc_db_ca_row_free(&lt->rows[i]);
-	for (size_t i = 0; i < lt->nx; i++)
-		X509_free(lt->x[i]);
-	memset(lt, 0, sizeof(*lt));
-}
-
-static int
-local_tsa(const struct sc_config *cfg, struct sc_hsm *hsm, struct sc_db *db,
-    struct ltsa *lt, struct sc_err *err)
-{
-	size_t nt = 0, ni = 0;
-
-	if (sc_db_run_txn(db, ca_load_txn, lt, err) != 0)
-		return -1;
-	for (size_t i = 0; i < lt->nrows; i++) {
-		struct sc_tsa_der *t = strcmp(lt->rows[i].kind, "root") == 0
-		    ? &lt->trust[nt++]
-		    : &lt->inter[ni++];
-
-		t->p = lt->rows[i].cert_der;
-		t->len = lt->rows[i].cert_len;
-		lt->x[lt->nx] = der_x509(t->p, t->len, err);
-		if (lt->x[lt->nx] == NULL)
-			return -1;
-		lt->nx++;
-	}
-	if (nt == 0)
-		return sc_err_set(err, SC_E_NOT_FOUND,
-		    "no CA hierarchy: the TSA cannot be trusted (sceau init)");
-	if (cfg->signer_tsa_url[0] != '\0') {
-		/* A configured outside TSA ([signer] tsa_url): its tokens
-		 * must chain to [signer] tsa_trust or to sceau's roots. */
-		lt->client.url = cfg->signer_tsa_url;
-		lt->client.trust_file = cfg->signer_tsa_trust[0] != '\0'
-		    ? cfg->signer_tsa_trust
-		    : NULL;
-	} else {
-		lt->unit = sc_tsa_open_db(cfg, db, hsm, err);
-		if (lt->unit == NULL)
-			return -1;
-	}
-	lt->client.local = lt->unit;
-	lt->client.trust = lt->trust;
-	lt->client.ntrust = nt;
-	lt->client.untrusted = lt->inter;
-	lt->client.nuntrusted = ni;
-	return 0;
-}
+#include "op_int.h"
 
 static char *
 details_json(const struct sc_xades_info *info, const struct sc_xades_opts *o,
@@ -192,7 +50,7 @@ audit(struct sc_db *db, const struct sc_actor *who, const char *action,
 
 	if (details == NULL)
 		return sc_err_set(err, SC_E_NOMEM, "out of memory");
-	return sc_db_run_txn(db, audit_txn, &a, err);
+	return sc_db_run_txn(db, signer_audit_txn, &a, err);
 }
 
 int
@@ -205,7 +63,7 @@ sc_xades_sign_op(const struct sc_config *cfg, struct sc_hsm *hsm,
 	struct lookup l = {key_alias, &sc, SC_DB_NONE};
 	struct sc_xades_opts oo = *o;
 	struct sc_xades_info inf;
-	struct ltsa lt;
+	struct signer_ltsa lt;
 	X509 *cert = NULL, *chain[SC_DB_SIGN_CHAIN_MAX];
 	size_t nchain = 0;
 	char *details = NULL;
@@ -215,7 +73,7 @@ sc_xades_sign_op(const struct sc_config *cfg, struct sc_hsm *hsm,
 	*outlen = 0;
 	memset(&sc, 0, sizeof(sc));
 	memset(&lt, 0, sizeof(lt));
-	if (sc_db_run_txn(db, lookup_txn, &l, err) != 0)
+	if (sc_db_run_txn(db, signer_lookup_txn, &l, err) != 0)
 		goto out;
 	if (l.qs != SC_DB_ONE) {
 		sc_err_set(err, SC_E_NOT_FOUND,
@@ -223,16 +81,16 @@ sc_xades_sign_op(const struct sc_config *cfg, struct sc_hsm *hsm,
 		    key_alias);
 		goto out;
 	}
-	if ((cert = der_x509(sc.cert.p, sc.cert.len, err)) == NULL)
+	if ((cert = signer_der_x509(sc.cert.p, sc.cert.len, err)) == NULL)
 		goto out;
 	for (size_t i = 0; i < sc.nchain; i++) {
-		if ((chain[i] = der_x509(sc.chain[i].p, sc.chain[i].len,
+		if ((chain[i] = signer_der_x509(sc.chain[i].p, sc.chain[i].len,
 			 err)) == NULL)
 			goto out;
 		nchain++;
 	}
 	if (oo.level >= SC_XADES_B_T && oo.tsa == NULL) {
-		if (local_tsa(cfg, hsm, db, &lt, err) != 0)
+		if (signer_ltsa_load(cfg, hsm, db, &lt, err) != 0)
 			goto out;
 		oo.tsa = &lt.client;
 		if (oo.ltv_certs == NULL) {
@@ -262,7 +120,7 @@ out:
 		*outlen = 0;
 	}
 	free(details);
-	ltsa_free(&lt);
+	signer_ltsa_free(&lt);
 	X509_free(cert);
 	for (size_t i = 0; i < nchain; i++)
 		X509_free(chain[i]);
@@ -278,7 +136,7 @@ sc_xades_extend_op(const struct sc_config *cfg, struct sc_hsm *hsm,
 {
 	struct sc_xades_opts oo = *o;
 	struct sc_xades_info inf;
-	struct ltsa lt;
+	struct signer_ltsa lt;
 	char *details = NULL, dh[65];
 	int rc = -1;
 
@@ -286,7 +144,7 @@ sc_xades_extend_op(const struct sc_config *cfg, struct sc_hsm *hsm,
 	*outlen = 0;
 	memset(&lt, 0, sizeof(lt));
 	if (oo.tsa == NULL) {
-		if (local_tsa(cfg, hsm, db, &lt, err) != 0)
+		if (signer_ltsa_load(cfg, hsm, db, &lt, err) != 0)
 			goto out;
 		oo.tsa = &lt.client;
 		if (oo.ltv_certs == NULL) {
@@ -314,6 +172,6 @@ out:
 		*outlen = 0;
 	}
 	free(details);
-	ltsa_free(&lt);
+	signer_ltsa_free(&lt);
 	return rc;
 }
