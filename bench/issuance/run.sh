@@ -37,6 +37,8 @@ WARM=16
 ENGINE=/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so
 # shellcheck source=../../scripts/lib/env.sh
 . "$root/scripts/lib/env.sh"
+# shellcheck source=../lib.sh
+. "$root/bench/lib.sh"
 
 [ -x "$BUILD/bin/sceaud" ] || { echo "build first: $BUILD/bin/sceaud" >&2; exit 1; }
 [ -f "$ENGINE" ] || { echo "needs libengine-pkcs11-openssl" >&2; exit 1; }
@@ -87,14 +89,7 @@ sed -n "$((WARM + 1)),$((WARM + N))p" "$tmp/bodies.jsonl" >"$tmp/run.jsonl"
 sed -n "$((WARM + N + 1)),$((WARM + 2 * N))p" "$tmp/bodies.jsonl" >"$tmp/lib.jsonl"
 sed -n "$((WARM + 2 * N + 1)),\$p" "$tmp/bodies.jsonl" >"$tmp/perf.jsonl"
 
-"$BUILD/bin/sceaud" --config "$SCEAU_CONFIG" --port-file "$tmp/port" >"$tmp/sceaud.out" 2>&1 &
-SPID=$!
-for _ in $(seq 1 600); do
-	[ -s "$tmp/port" ] && curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(cat "$tmp/port")/healthz" && break
-	kill -0 "$SPID" 2>/dev/null || { cat "$tmp/sceaud.out" >&2; exit 1; }
-	sleep 0.1
-done
-port=$(cat "$tmp/port")
+bench_start_sceaud "$BUILD" "$tmp"
 "$B" http 127.0.0.1 "$port" "$TOK_A" "$TOK_B" "$tmp/warm.jsonl" 4 30 "$WARM" >/dev/null || {
 	echo "warm-up failed" >&2
 	exit 1

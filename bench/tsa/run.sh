@@ -22,6 +22,8 @@ HSM_THREADS=${HSM_THREADS:-8}
 THREADS=${THREADS:-64}
 # shellcheck source=../../scripts/lib/env.sh
 . "$root/scripts/lib/env.sh"
+# shellcheck source=../lib.sh
+. "$root/bench/lib.sh"
 # shellcheck source=../../tests/e2e/tsa_hierarchy.bash
 . "$root/tests/e2e/tsa_hierarchy.bash"
 
@@ -51,14 +53,7 @@ cc -O2 -D_GNU_SOURCE -I"$root/core/include" -I"$root/hsm/include" -I"$root/db/in
 	"$BUILD/db/libsceau_db.a" "$BUILD/hsm/libsceau_hsm.a" "$BUILD/core/libsceau_core.a" \
 	$(pkg-config --libs libp11 p11-kit-1 libpq) -lcrypto -lpthread -ldl -o "$tmp/tsa_bench" || exit 1
 
-"$BUILD/bin/sceaud" --config "$SCEAU_CONFIG" --port-file "$tmp/port" >"$tmp/sceaud.out" 2>&1 &
-SPID=$!
-for _ in $(seq 1 600); do
-	[ -s "$tmp/port" ] && curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(cat "$tmp/port")/healthz" && break
-	kill -0 "$SPID" 2>/dev/null || { cat "$tmp/sceaud.out" >&2; exit 1; }
-	sleep 0.1
-done
-port=$(cat "$tmp/port")
+bench_start_sceaud "$BUILD" "$tmp"
 head -c 4096 /dev/urandom >"$tmp/doc.bin"
 openssl ts -query -sha256 -cert -data "$tmp/doc.bin" -out "$tmp/q.tsq" 2>/dev/null
 # warm-up: the unit is loaded on first use, contexts are made on demand

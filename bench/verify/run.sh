@@ -35,6 +35,8 @@ XML_SIZE=${XML_SIZE:-1048576}
 KEY=${KEY:-ec-p256}
 # shellcheck source=../../scripts/lib/env.sh
 . "$root/scripts/lib/env.sh"
+# shellcheck source=../lib.sh
+. "$root/bench/lib.sh"
 SC="$BUILD/bin/sceau"
 if [ ! -x "$SC" ] || [ ! -x "$BUILD/bin/sceaud" ]; then
 	echo "build first: $SC, $BUILD/bin/sceaud" >&2
@@ -64,13 +66,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 sed -i -e "s|^port = .*|port = $PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$PORT|" "$SCEAU_CONFIG"
 "$SC" db migrate >/dev/null || exit 1
 "$SC" init --demo >"$tmp/init.out" 2>&1 || { cat "$tmp/init.out" >&2; echo "init --demo failed" >&2; exit 1; }
-"$BUILD/bin/sceaud" --config "$SCEAU_CONFIG" --port-file "$tmp/port" >"$tmp/sceaud.out" 2>&1 &
-SPID=$!
-for _ in $(seq 1 600); do
-	[ -s "$tmp/port" ] && curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(cat "$tmp/port")/healthz" && break
-	kill -0 "$SPID" 2>/dev/null || { cat "$tmp/sceaud.out" >&2; exit 1; }
-	sleep 0.1
-done
+bench_start_sceaud "$BUILD" "$tmp"
 "$SC" key generate --alias bench --type "$KEY" >/dev/null || exit 1
 echo '{"givenName":"Banc","surname":"Essai","commonName":"Banc d essai"}' >"$tmp/s.json"
 "$SC" cert issue --profile person --key bench --subject "$tmp/s.json" --out "$tmp/bench.pem" >/dev/null || exit 1
