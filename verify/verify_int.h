@@ -129,6 +129,8 @@ struct ver_ctx {
 	unsigned nfetch;              /* online exchanges so far */
 	char *crl_urls[VER_MAX_FETCH]; /* CRL URLs already fetched */
 	size_t ncrl_urls;
+	char *dead[VER_MAX_FETCH]; /* sources that failed: asked once */
+	size_t ndead;
 };
 
 /* verify_report.c */

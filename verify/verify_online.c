@@ -150,6 +150,11 @@ ver_net_issuer(struct ver_ctx *c, X509 *x, struct ver_sig *sig)
 	if (c->o->offline || (url = sc_http_issuer_url(x)) == NULL)
 		return 0;
 	sc_err_clear(&e);
+	for (size_t i = 0; i < c->ndead; i++)
+		if (strcmp(c->dead[i], url) == 0) {
+			free(url);
+			return 0; /* failed already in this validation */
+		}
 	if (!allowed(c, url))
 		ver_sig_reason(sig,
 		    "CA certificate %.200s not fetched: not an allowed "
@@ -158,8 +163,11 @@ ver_net_issuer(struct ver_ctx *c, X509 *x, struct ver_sig *sig)
 	else if (c->nfetch >= VER_MAX_FETCH || net_init(c) != 0)
 		;
 	else if (exchange(c, url, NULL, NULL, 0, OCSP_MAX, &resp, &resplen,
-		     &e) != 0)
+		     &e) != 0) {
 		ver_sig_reason(sig, "CA certificate %.200s: %s", url, e.msg);
+		if (c->ndead < VER_MAX_FETCH)
+			c->dead[c->ndead++] = url, url = NULL;
+	}
 	else if (!(added = add_issuer_certs(c->net, resp, resplen)))
 		ver_sig_reason(sig, "CA certificate %.200s: no certificate",
 		    url);
@@ -215,6 +223,9 @@ ver_net_fetch(struct ver_ctx *c, X509 *x, X509 *issuer, int ocsp,
 		for (size_t i = 0; i < c->ncrl_urls; i++)
 			if (strcmp(c->crl_urls[i], url) == 0)
 				goto out; /* fetched already: nothing new */
+	for (size_t i = 0; i < c->ndead; i++)
+		if (strcmp(c->dead[i], url) == 0)
+			goto out; /* failed already in this validation */
 	if (c->nfetch >= VER_MAX_FETCH) {
 		ver_sig_reason(sig,
 		    "revocation sources not fetched: this document "
@@ -245,6 +256,8 @@ ver_net_fetch(struct ver_ctx *c, X509 *x, X509 *issuer, int ocsp,
 fail:
 	ver_sig_reason(sig, "%s %.200s: %s", ocsp ? "OCSP responder" : "CRL",
 	    url, e.msg);
+	if (c->ndead < VER_MAX_FETCH)
+		c->dead[c->ndead++] = url, url = NULL;
 out:
 	OPENSSL_free(req);
 	free(resp);
@@ -263,4 +276,7 @@ ver_net_free(struct ver_ctx *c)
 	for (size_t i = 0; i < c->ncrl_urls; i++)
 		free(c->crl_urls[i]);
 	c->ncrl_urls = 0;
+	for (size_t i = 0; i < c->ndead; i++)
+		free(c->dead[i]);
+	c->ndead = 0;
 }

@@ -614,6 +614,44 @@ START_TEST(online_crl)
 	free(json);
 	sc_ver_report_free(r);
 
+	/* Two signatures naming the same dead source: asked once per
+	 * validation, both TRY_LATER. */
+	{
+		BIO *in = BIO_new_mem_buf(msg, (int)sizeof(msg));
+		CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, in,
+		    CMS_BINARY | CMS_PARTIAL | CMS_CADES);
+		EVP_PKEY *k2 = new_key();
+		X509 *leaf2 = new_cert("Awa Keita", k2, ca_cert, ca_key, 0, 22);
+		unsigned char *d2 = NULL;
+		int l2;
+
+		add_ext(leaf2, ca_cert, NID_crl_distribution_points,
+		    "URI:http://pki.example.ml/pki/crl/root.crl");
+		ck_assert_int_gt(X509_sign(leaf2, ca_key, EVP_sha256()), 0);
+		ck_assert_ptr_nonnull(cms);
+		ck_assert_ptr_nonnull(CMS_add1_signer(cms, leaf, k, EVP_sha256(),
+		    CMS_BINARY | CMS_CADES));
+		ck_assert_ptr_nonnull(CMS_add1_signer(cms, leaf2, k2,
+		    EVP_sha256(), CMS_BINARY | CMS_CADES));
+		ck_assert_int_eq(CMS_add1_cert(cms, ca_cert), 1);
+		BIO_reset(in);
+		ck_assert_int_eq(CMS_final(cms, in, NULL, CMS_BINARY), 1);
+		l2 = i2d_CMS_ContentInfo(cms, &d2);
+		ck_assert_int_gt(l2, 0);
+		net.calls = 0;
+		r = run(d2, (size_t)l2, &o);
+		ck_assert_uint_eq(sc_ver_report_count(r), 2);
+		ck_assert_int_eq(sc_ver_report_sig(r, 1, &s), 0);
+		ck_assert_str_eq(s.subindication, "TRY_LATER");
+		ck_assert_int_eq(net.calls, 1);
+		sc_ver_report_free(r);
+		OPENSSL_free(d2);
+		CMS_ContentInfo_free(cms);
+		BIO_free(in);
+		X509_free(leaf2);
+		EVP_PKEY_free(k2);
+	}
+
 	OPENSSL_free(crl);
 	OPENSSL_free(der);
 	X509_free(leaf);
