@@ -27,7 +27,7 @@
 #define SCEAU_LAW "urn:sceau:law-2016-012:"
 
 char *
-ver_text_clean(const char *s, int xml)
+ver_text_clean(const char *s, int mode)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), o = 0;
@@ -59,14 +59,17 @@ ver_text_clean(const char *s, int xml)
 			good = 0;
 		/* Control characters: XML 1.0 §2.2 forbids most; a
 		 * terminal must get none (C0, DEL, C1). */
-		if (good && k == 1 && (p[i] < 0x20 || p[i] == 0x7f) &&
-		    !(xml && (p[i] == '\t' || p[i] == '\n' || p[i] == '\r')))
+		if (good && mode != VER_CLEAN_JSON && k == 1 &&
+		    (p[i] < 0x20 || p[i] == 0x7f) &&
+		    !(mode == VER_CLEAN_XML &&
+			(p[i] == '\t' || p[i] == '\n' || p[i] == '\r')))
 			good = 0;
-		if (good && k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
+		if (good && mode != VER_CLEAN_JSON && k == 2 && p[i] == 0xc2 &&
+		    p[i + 1] < 0xa0)
 			good = 0;
 		/* U+FFFE and U+FFFF are not XML characters. */
-		if (good && k == 3 && p[i] == 0xef && p[i + 1] == 0xbf &&
-		    p[i + 2] >= 0xbe)
+		if (good && mode != VER_CLEAN_JSON && k == 3 && p[i] == 0xef &&
+		    p[i + 1] == 0xbf && p[i + 2] >= 0xbe)
 			good = 0;
 		if (good) {
 			memcpy(buf + o, p + i, k);
@@ -89,7 +92,7 @@ child(xmlNodePtr parent, const char *name, const char *text, int *ok)
 	xmlNodePtr n;
 	char *c = NULL;
 
-	if (text != NULL && (c = ver_text_clean(text, 1)) == NULL) {
+	if (text != NULL && (c = ver_text_clean(text, VER_CLEAN_XML)) == NULL) {
 		*ok = 0;
 		return NULL;
 	}

@@ -154,13 +154,18 @@ char *ver_name(const X509_NAME *n);
 void ver_asn1_time(const ASN1_TIME *t, char out[32]);
 
 /* verify_etsi.c */
+enum ver_clean {
+	VER_CLEAN_TERMINAL = 0, /* no control character at all */
+	VER_CLEAN_XML = 1,	/* XML 1.0 §2.2 Char only */
+	VER_CLEAN_JSON = 2	/* well-formed UTF-8 only (jansson escapes) */
+};
 /**
  * A copy of @s that is valid UTF-8 (RFC 3629; bad bytes become U+FFFD)
- * and holds no control character: none at all for a terminal, or those
- * XML 1.0 §2.2 forbids when @xml is 1.
+ * and, per @mode (enum ver_clean), holds no control character for a
+ * terminal, or none that XML 1.0 §2.2 forbids.
  * @return malloc'd text (free with free()), or NULL when out of memory.
  */
-char *ver_text_clean(const char *s, int xml);
+char *ver_text_clean(const char *s, int mode);
 
 /* verify_cms.c */
 /**

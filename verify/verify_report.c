@@ -357,45 +357,9 @@ jset(json_t *o, const char *k, json_t *v, int *ok)
 static json_t *
 jtext(const char *s)
 {
-	size_t n = strlen(s), o = 0;
-	const unsigned char *p = (const unsigned char *)s;
-	char *buf;
-	json_t *j;
+	char *buf = ver_text_clean(s, VER_CLEAN_JSON);
+	json_t *j = buf != NULL ? json_string(buf) : NULL;
 
-	if ((buf = malloc(3 * n + 1)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n;) {
-		size_t k = p[i] < 0x80                      ? 1
-		    : (p[i] & 0xe0) == 0xc0 && p[i] >= 0xc2 ? 2
-		    : (p[i] & 0xf0) == 0xe0                 ? 3
-		    : (p[i] & 0xf8) == 0xf0 && p[i] <= 0xf4 ? 4
-							    : 0;
-		int good = k > 0 && i + k <= n;
-
-		for (size_t m = 1; good && m < k; m++)
-			good = (p[i + m] & 0xc0) == 0x80;
-		/* No overlong 3-byte forms, no surrogates, nothing past
-		 * U+10FFFF. */
-		if (good && k == 3 &&
-		    ((p[i] == 0xe0 && p[i + 1] < 0xa0) ||
-			(p[i] == 0xed && p[i + 1] >= 0xa0)))
-			good = 0;
-		if (good && k == 4 &&
-		    ((p[i] == 0xf0 && p[i + 1] < 0x90) ||
-			(p[i] == 0xf4 && p[i + 1] >= 0x90)))
-			good = 0;
-		if (good) {
-			memcpy(buf + o, p + i, k);
-			o += k;
-			i += k;
-		} else {
-			memcpy(buf + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	buf[o] = '\0';
-	j = json_string(buf);
 	free(buf);
 	return j;
 }

@@ -40,7 +40,7 @@ put(struct out *o, const char *s)
 static void
 put_doc(struct out *o, const char *s)
 {
-	char *c = ver_text_clean(s, 0);
+	char *c = ver_text_clean(s, VER_CLEAN_TERMINAL);
 
 	if (c == NULL) {
 		sc_err_set(&o->err, SC_E_NOMEM, "out of memory");
