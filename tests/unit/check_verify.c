@@ -614,6 +614,17 @@ START_TEST(online_crl)
 	free(json);
 	sc_ver_report_free(r);
 
+	/* A source that answers garbage: nothing usable, TRY_LATER. */
+	net.crl = (const uint8_t *)"<html>not a CRL</html>";
+	net.crl_len = 22;
+	net.calls = 0;
+	r = run(der, n, &o);
+	sig0(r, &s);
+	ck_assert_str_eq(s.subindication, "TRY_LATER");
+	ck_assert_int_eq(net.calls, 1);
+	sc_ver_report_free(r);
+	net.crl = NULL;
+
 	/* Two signatures naming the same dead source: asked once per
 	 * validation, both TRY_LATER. */
 	{
