@@ -142,6 +142,26 @@ out:
 	return rc;
 }
 
+/*
+ * "NAME.ext" with NAME a CA name ([a-z0-9-], as table ca allows) into
+ * @name. @return 0, or -1 for anything else.
+ */
+static int
+file_stem(const char *file, const char *ext, char *name, size_t len)
+{
+	size_t n = strlen(file), el = strlen(ext);
+
+	if (n <= el || n - el >= len || strcmp(file + n - el, ext) != 0)
+		return -1;
+	for (size_t i = 0; i < n - el; i++)
+		if (!((file[i] >= 'a' && file[i] <= 'z') ||
+			(file[i] >= '0' && file[i] <= '9') || file[i] == '-'))
+			return -1;
+	memcpy(name, file, n - el);
+	name[n - el] = '\0';
+	return 0;
+}
+
 int
 h_crl_get(struct sc_api *api, struct api_req *r, struct api_resp *out,
     struct sc_err *err)
@@ -149,20 +169,12 @@ h_crl_get(struct sc_api *api, struct api_req *r, struct api_resp *out,
 	struct sc_ca_crl_info info;
 	char name[48], date[40], etag[80];
 	const char *file = r->params[0];
-	size_t n = strlen(file);
 	uint8_t *der = NULL;
 	size_t len = 0;
 	int rc = -1;
 
-	if (n <= 4 || n - 4 >= sizeof(name) ||
-	    strcmp(file + n - 4, ".crl") != 0)
+	if (file_stem(file, ".crl", name, sizeof(name)) != 0)
 		return sc_err_set(err, SC_E_NOT_FOUND, "no such CRL (NAME.crl)");
-	memcpy(name, file, n - 4);
-	name[n - 4] = '\0';
-	for (size_t i = 0; name[i] != '\0'; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-			(name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
-			return sc_err_set(err, SC_E_NOT_FOUND, "no such CRL");
 	if (sc_ca_crl_latest(api->db, api->hsm, name, &der, &len, &info,
 		err) != 0)
 		return -1;
@@ -279,7 +291,6 @@ api_pki_fetch(void *arg, const char *url, const char *ctype,
 	struct sc_ca_ocsp_resp resp;
 	const char *rest;
 	char name[48];
-	size_t n;
 	(void)ctype;
 
 	*out = NULL;
@@ -304,25 +315,15 @@ api_pki_fetch(void *arg, const char *url, const char *ctype,
 		return 0;
 	}
 	if (body == NULL && strncmp(rest, "/pki/crl/", 9) == 0) {
-		rest += 9;
-		n = strlen(rest);
-		if (n <= 4 || n - 4 >= sizeof(name) ||
-		    strcmp(rest + n - 4, ".crl") != 0)
+		if (file_stem(rest + 9, ".crl", name, sizeof(name)) != 0)
 			return sc_err_set(err, SC_E_UNAVAILABLE, "no such CRL");
-		memcpy(name, rest, n - 4);
-		name[n - 4] = '\0';
 		return sc_ca_crl_latest(api->db, api->hsm, name, out, outlen,
 		    &info, err);
 	}
 	if (body == NULL && strncmp(rest, "/pki/ca/", 8) == 0) {
-		rest += 8;
-		n = strlen(rest);
-		if (n <= 4 || n - 4 >= sizeof(name) ||
-		    strcmp(rest + n - 4, ".crt") != 0)
+		if (file_stem(rest + 8, ".crt", name, sizeof(name)) != 0)
 			return sc_err_set(err, SC_E_UNAVAILABLE,
 			    "no such CA certificate");
-		memcpy(name, rest, n - 4);
-		name[n - 4] = '\0';
 		return api_ca_cert_der(api, name, out, outlen, err);
 	}
 	return sc_err_set(err, SC_E_UNAVAILABLE, "not this service's");
